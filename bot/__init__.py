@@ -1,0 +1,38 @@
+"""Flipside: reverse mentoring for Slack. `create_app` builds a fresh Bolt app (tests make many)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.db import Database
+from bot.listeners import register_all
+from bot.middleware import inject_dependencies, skip_duplicate_events
+from bot.slack_client import build_web_client
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    database: Database,
+    client: WebClient | None = None,
+    token_verification: bool = True,
+) -> App:
+    settings.check_slack_credentials()
+    app = App(
+        client=client or build_web_client(settings),
+        signing_secret=settings.slack_signing_secret,
+        # Acks go back as soon as ack() is called; the rest of a listener runs after it.
+        process_before_response=False,
+        token_verification_enabled=token_verification,
+        logger=logging.getLogger("flipside.bolt"),
+    )
+    app.middleware(skip_duplicate_events(database=database))
+    app.middleware(inject_dependencies(settings=settings, database=database))
+    register_all(app)
+    return app

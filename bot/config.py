@@ -1,0 +1,204 @@
+"""Settings read once from the environment; a bad value stops start-up with one clear line."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_DATABASE_URL = "sqlite:///flipside.db"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class ProgrammeDefaults:
+    """Programme settings a new workspace starts with; admins change them per workspace later."""
+
+    channel_id: str | None = None
+    matching_weekday: int = 0  # Monday
+    matching_time: time = time(9, 0)
+    matching_timezone: str = "UTC"
+    strict_reverse: bool = False
+    proposal_expiry_days: int = 5
+    checkin_after_days: int = 7
+    pairing_max_sessions: int = 6
+    pairing_max_days: int = 90
+    lnl_reminder_minutes: tuple[int, ...] = (1440, 15)
+    lnl_demand_threshold: int = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_api_url: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_user_ids: frozenset[str] = frozenset()
+    port: int = 3000
+    log_level: str = "INFO"
+    programme: ProgrammeDefaults = field(default_factory=ProgrammeDefaults)
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, require_slack: bool = False) -> Settings:
+        """Build settings from `env` (default os.environ).
+
+        `require_slack` is for processes that talk to Slack; the offline demo and the CLI do not.
+        """
+        env = os.environ if env is None else env
+        reader = _EnvReader(env)
+        settings = cls(
+            slack_bot_token=reader.optional("SLACK_BOT_TOKEN", prefix="xoxb-"),
+            slack_signing_secret=reader.optional("SLACK_SIGNING_SECRET"),
+            slack_app_token=reader.optional("SLACK_APP_TOKEN", prefix="xapp-"),
+            slack_client_id=reader.optional("SLACK_CLIENT_ID"),
+            slack_client_secret=reader.optional("SLACK_CLIENT_SECRET"),
+            slack_api_url=reader.url("SLACK_API_URL"),
+            database_url=reader.optional("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            admin_user_ids=frozenset(reader.id_list("ADMIN_USER_IDS")),
+            port=reader.integer("PORT", 3000, minimum=1, maximum=65535),
+            log_level=reader.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            programme=ProgrammeDefaults(
+                channel_id=reader.optional("PROGRAMME_CHANNEL_ID"),
+                matching_weekday=WEEKDAYS.index(reader.choice("MATCHING_DAY", "mon", WEEKDAYS, lower=True)),
+                matching_time=reader.clock("MATCHING_TIME", time(9, 0)),
+                matching_timezone=reader.timezone("MATCHING_TIMEZONE", "UTC"),
+                strict_reverse=reader.boolean("STRICT_REVERSE", False),
+                proposal_expiry_days=reader.integer("PROPOSAL_EXPIRY_DAYS", 5, minimum=1, maximum=60),
+                checkin_after_days=reader.integer("CHECKIN_AFTER_DAYS", 7, minimum=1, maximum=60),
+                pairing_max_sessions=reader.integer("PAIRING_MAX_SESSIONS", 6, minimum=1, maximum=100),
+                pairing_max_days=reader.integer("PAIRING_MAX_DAYS", 90, minimum=7, maximum=730),
+                lnl_reminder_minutes=tuple(
+                    reader.int_list("LNL_REMINDER_MINUTES", (1440, 15), minimum=1, maximum=20160)
+                ),
+                lnl_demand_threshold=reader.integer("LNL_DEMAND_THRESHOLD", 3, minimum=1, maximum=1000),
+            ),
+        )
+        if require_slack:
+            settings.check_slack_credentials()
+        return settings
+
+    def check_slack_credentials(self) -> None:
+        if not self.slack_signing_secret:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is missing: copy it from your Slack app's Basic Information"
+            )
+        if not self.slack_bot_token and not self.oauth_enabled:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is missing: set it (one workspace) or SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET (install through OAuth)"
+            )
+
+
+class _EnvReader:
+    """Parses one variable at a time so every error names the variable at fault."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def _raw(self, name: str) -> str | None:
+        value = self._env.get(name)
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    def optional(self, name: str, *, prefix: str | None = None) -> str | None:
+        value = self._raw(name)
+        if value is not None and prefix and not value.startswith(prefix):
+            raise ConfigError(f"{name} must start with {prefix!r}")
+        return value
+
+    def url(self, name: str) -> str | None:
+        value = self._raw(name)
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+        return value if value.endswith("/") else value + "/"
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+        if not minimum <= number <= maximum:
+            raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {number}")
+        return number
+
+    def int_list(self, name: str, default: tuple[int, ...], *, minimum: int, maximum: int) -> list[int]:
+        value = self._raw(name)
+        if value is None:
+            return list(default)
+        numbers = []
+        for part in value.split(","):
+            try:
+                number = int(part.strip())
+            except ValueError:
+                raise ConfigError(f"{name} must be comma-separated whole numbers, got {value!r}") from None
+            if not minimum <= number <= maximum:
+                raise ConfigError(f"{name} values must be between {minimum} and {maximum}")
+            numbers.append(number)
+        return sorted(set(numbers), reverse=True)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self._raw(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+    def choice(self, name: str, default: str, options: tuple[str, ...], *, lower: bool = False) -> str:
+        value = self._raw(name)
+        if value is None:
+            return default
+        value = value.lower() if lower else value.upper()
+        if value not in options:
+            raise ConfigError(f"{name} must be one of {', '.join(options)}, got {value!r}")
+        return value
+
+    def clock(self, name: str, default: time) -> time:
+        value = self._raw(name)
+        if value is None:
+            return default
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
+        if not match:
+            raise ConfigError(f"{name} must be a 24-hour time like 09:00, got {value!r}")
+        return time(int(match.group(1)), int(match.group(2)))
+
+    def timezone(self, name: str, default: str) -> str:
+        value = self._raw(name) or default
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{name} must be an IANA timezone like Europe/London, got {value!r}") from None
+        return value
+
+    def id_list(self, name: str) -> list[str]:
+        value = self._raw(name)
+        if value is None:
+            return []
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        for slack_id in ids:
+            if not re.fullmatch(r"[UW][A-Z0-9]{2,}", slack_id):
+                raise ConfigError(f"{name} must list Slack user ids like U0123ABCD, got {slack_id!r}")
+        return ids

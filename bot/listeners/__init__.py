@@ -1,0 +1,12 @@
+"""One module per Slack surface; each has register(app)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.listeners import actions, commands, errors, events, view_submissions
+
+
+def register_all(app: App) -> None:
+    for module in (commands, actions, view_submissions, events, errors):
+        module.register(app)

@@ -1,0 +1,185 @@
+"""Slash commands: /teachme, /canteach, /mentoring."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.db import Database
+from bot.ids import Command
+from bot.listeners.support import sync_person_from_slack
+from bot.services import learning, profiles
+from bot.services.programme import next_matching_round
+from bot.services.topics import TopicError
+from bot.views import learning as learning_views
+from bot.views import profile as profile_views
+from bot.views.common import Message
+from models import utcnow
+
+
+def _reply(respond: Respond, reply: Message) -> None:
+    respond(response_type="ephemeral", replace_original=False, **reply.as_kwargs())
+
+
+def _origin(command: dict[str, Any]) -> str:
+    return json.dumps({"channel_id": command.get("channel_id")})
+
+
+def handle_teachme(
+    ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    _record(command, respond, client, context, teach=False)
+
+
+def handle_canteach(
+    ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    _record(command, respond, client, context, teach=True)
+
+
+def _record(command: dict, respond: Respond, client: WebClient, context: BoltContext, *, teach: bool) -> None:
+    db: Database = context["db"]
+    settings: Settings = context["settings"]
+    team_id, user_id, text = command["team_id"], command["user_id"], command.get("text") or ""
+    now = utcnow()
+    with db.transaction() as session:
+        person = profiles.get_or_create_person(
+            session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
+        )
+        manage_view = None
+        if not text.strip():
+            manage_view = (
+                learning_views.build_skills_modal(learning.skills_of(session, person))
+                if teach
+                else learning_views.build_wishes_modal(learning.open_wishes(session, person))
+            )
+    if manage_view is not None:
+        manage_view["private_metadata"] = _origin(command)
+        client.views_open(trigger_id=command["trigger_id"], view=manage_view)
+        return
+    with db.transaction() as session:
+        person = profiles.get_or_create_person(
+            session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
+        )
+        try:
+            with session.begin_nested():
+                outcome = (
+                    learning.add_skills(session, person, text, now=now)
+                    if teach
+                    else learning.add_wishes(session, person, text, now=now)
+                )
+        except TopicError as error:
+            _reply(respond, learning_views.build_error_reply(str(error)))
+            return
+        next_round = next_matching_round(
+            profiles.programme_settings(session, team_id=team_id, defaults=settings.programme), now=now
+        )
+        needs_profile = not person.has_profile
+        if teach:
+            reply = learning_views.build_canteach_reply(
+                outcome,
+                learners=learning.learner_counts(session, person, outcome.topics),
+                next_round=next_round,
+                needs_profile=needs_profile,
+            )
+        else:
+            reply = learning_views.build_teachme_reply(
+                outcome,
+                teachers=learning.teacher_counts(session, person, outcome.topics),
+                next_round=next_round,
+                needs_profile=needs_profile,
+            )
+        profile_modal = profile_views.build_profile_modal(person, private_metadata=_origin(command))
+    _reply(respond, reply)
+    if needs_profile and outcome.topics:
+        # First use: ask for the profile right away (the trigger id is only good for 3 seconds).
+        client.views_open(trigger_id=command["trigger_id"], view=profile_modal)
+    sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id)
+
+
+def handle_mentoring(
+    ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    words = (command.get("text") or "").strip().split(maxsplit=1)
+    subcommand = words[0].lower() if words else "help"
+    handler = MENTORING_SUBCOMMANDS.get(subcommand)
+    if handler is None:
+        reply = profile_views.build_help()
+        reply = Message(
+            text=reply.text,
+            blocks=[
+                profile_views.build_notice("I don't know that one. Here is what I can do:").blocks[0],
+                *reply.blocks,
+            ],
+        )
+        _reply(respond, reply)
+        return
+    handler(command, respond, client, context, words[1] if len(words) > 1 else "")
+
+
+def _mentoring_help(command, respond, client, context, rest) -> None:
+    _reply(respond, profile_views.build_help())
+
+
+def _mentoring_profile(command, respond, client, context, rest) -> None:
+    db: Database = context["db"]
+    settings: Settings = context["settings"]
+    now = utcnow()
+    with db.transaction() as session:
+        person = profiles.get_or_create_person(
+            session, team_id=command["team_id"], slack_user_id=command["user_id"], defaults=settings.programme
+        )
+        reply = profile_views.build_profile_summary(
+            person,
+            wishes=learning.open_wishes(session, person),
+            skills=learning.skills_of(session, person),
+            next_round=next_matching_round(
+                profiles.programme_settings(session, team_id=command["team_id"], defaults=settings.programme),
+                now=now,
+            ),
+        )
+    _reply(respond, reply)
+
+
+def _set_paused(paused: bool) -> Callable[..., None]:
+    def handler(command, respond, client, context, rest) -> None:
+        db: Database = context["db"]
+        settings: Settings = context["settings"]
+        with db.transaction() as session:
+            person = profiles.get_or_create_person(
+                session,
+                team_id=command["team_id"],
+                slack_user_id=command["user_id"],
+                defaults=settings.programme,
+            )
+            profiles.set_paused(person, paused)
+        text = (
+            ":pause_button: Paused: no new pairings until you `/mentoring resume`. Current pairings go on."
+            if paused
+            else ":arrow_forward: Welcome back! You're in the next matching round."
+        )
+        _reply(respond, profile_views.build_notice(text))
+
+    return handler
+
+
+MENTORING_SUBCOMMANDS: dict[str, Callable[..., None]] = {
+    "help": _mentoring_help,
+    "profile": _mentoring_profile,
+    "pause": _set_paused(True),
+    "resume": _set_paused(False),
+}
+
+
+def register(app: App) -> None:
+    app.command(Command.TEACHME)(handle_teachme)
+    app.command(Command.CANTEACH)(handle_canteach)
+    app.command(Command.MENTORING)(handle_mentoring)

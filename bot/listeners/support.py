@@ -1,0 +1,119 @@
+"""Small helpers every listener shares: reading Slack payloads and replying privately."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.db import Database
+from bot.ids import INPUT_ACTION
+from bot.services import profiles
+from bot.views.common import Message
+from models import Person, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+def team_of(body: dict[str, Any]) -> str:
+    team = (
+        body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    )
+    if not team:
+        raise ValueError("request without a team id")
+    return str(team)
+
+
+def user_of(body: dict[str, Any]) -> str:
+    return str(body.get("user_id") or (body.get("user") or {}).get("id"))
+
+
+def input_value(view: dict[str, Any], block_id: str) -> Any:
+    """The value of input block `block_id` in a submitted view, whatever its element type."""
+    element = ((view.get("state") or {}).get("values") or {}).get(block_id, {}).get(INPUT_ACTION) or {}
+    kind = element.get("type")
+    if kind in ("static_select", "external_select"):
+        return (element.get("selected_option") or {}).get("value")
+    if kind == "checkboxes":
+        return [option["value"] for option in element.get("selected_options") or []]
+    if kind == "radio_buttons":
+        return (element.get("selected_option") or {}).get("value")
+    if kind == "users_select":
+        return element.get("selected_user")
+    if kind == "multi_users_select":
+        return element.get("selected_users") or []
+    if kind in ("conversations_select", "channels_select"):
+        return element.get("selected_conversation") or element.get("selected_channel")
+    if kind == "datepicker":
+        return element.get("selected_date")
+    if kind == "timepicker":
+        return element.get("selected_time")
+    if kind == "number_input":
+        return element.get("value")
+    return element.get("value")
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def tell_privately(client: WebClient, *, user_id: str, channel_id: str | None, reply: Message) -> None:
+    """An ephemeral reply where the person was, else a DM from the app. Failures are logged only."""
+    try:
+        if channel_id:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, **reply.as_kwargs())
+        else:
+            client.chat_postMessage(channel=user_id, **reply.as_kwargs())
+    except SlackApiError as error:
+        if channel_id:  # e.g. the bot is not in that channel: fall back to the DM
+            logger.info("ephemeral reply failed (%s); sending a DM", error.response.get("error"))
+            tell_privately(client, user_id=user_id, channel_id=None, reply=reply)
+        else:
+            logger.warning("could not reply to %s: %s", user_id, error.response.get("error"))
+
+
+def sync_person_from_slack(
+    client: WebClient, *, db: Database, settings: Settings, team_id: str, user_id: str, force: bool = False
+) -> None:
+    """Refresh name and timezone from users.info; if Slack fails, keep what we have."""
+    now = utcnow()
+    with db.transaction() as session:
+        person = profiles.get_person(session, team_id=team_id, slack_user_id=user_id)
+        if person is None or not (force or profiles.needs_slack_sync(person, now=now)):
+            return
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        logger.warning("users.info failed for a user: %s", error.response.get("error"))
+        return
+    except Exception:  # connection errors after slack_sdk's retries: not worth failing a request
+        logger.exception("users.info failed")
+        return
+    with db.transaction() as session:
+        person = profiles.get_person(session, team_id=team_id, slack_user_id=user_id)
+        if person is not None:
+            profiles.apply_slack_user(person, user, now=now)
+
+
+@contextmanager
+def person_transaction(body: dict[str, Any], context: BoltContext) -> Iterator[tuple[Session, Person]]:
+    """A transaction and the person who sent `body` (created on first contact)."""
+    db: Database = context["db"]
+    settings: Settings = context["settings"]
+    with db.transaction() as session:
+        person = profiles.get_or_create_person(
+            session, team_id=team_of(body), slack_user_id=user_of(body), defaults=settings.programme
+        )
+        yield session, person

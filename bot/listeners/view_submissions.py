@@ -1,0 +1,127 @@
+"""Modal submissions: profile, wishes and skills. Invalid fields answer with inline errors."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.db import Database
+from bot.ids import Block, Modal
+from bot.listeners.support import (
+    input_value,
+    metadata,
+    person_transaction,
+    sync_person_from_slack,
+    team_of,
+    tell_privately,
+    user_of,
+)
+from bot.services import learning, profiles
+from bot.services.profiles import ProfileError
+from bot.services.topics import TopicError, split_topics, validate_topic
+from bot.views import learning as learning_views
+from bot.views import profile as profile_views
+from models import SkillLevel, utcnow
+
+
+def handle_profile(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    try:
+        profile = profiles.parse_profile(
+            career_stage=input_value(view, Block.CAREER_STAGE),
+            department=input_value(view, Block.DEPARTMENT),
+            capacity=input_value(view, Block.CAPACITY),
+            paused="paused" in (input_value(view, Block.PAUSED) or []),
+        )
+    except ProfileError as error:
+        ack(response_action="errors", errors={error.field: str(error)})
+        return
+    ack()
+    with person_transaction(body, context) as (_session, person):
+        profiles.save_profile(person, profile, now=utcnow())
+    text = (
+        f":white_check_mark: Profile saved: {profile.career_stage.label}, "
+        f"{profile_views.escape(profile.department)}."
+        + (" You're paused for now." if profile.paused else " You're in the next matching round.")
+    )
+    tell_privately(
+        client,
+        user_id=user_of(body),
+        channel_id=metadata(view).get("channel_id"),
+        reply=profile_views.build_notice(text),
+    )
+    db: Database = context["db"]
+    settings: Settings = context["settings"]
+    sync_person_from_slack(client, db=db, settings=settings, team_id=team_of(body), user_id=user_of(body))
+
+
+def _validate_topics(ack: Ack, view: dict) -> str | None:
+    """Topic text from the modal, or None after answering Slack with an inline error."""
+    raw = input_value(view, Block.TOPICS) or ""
+    try:
+        for typed in split_topics(raw):
+            validate_topic(typed)
+        if len(split_topics(raw)) > learning.MAX_TOPICS_PER_COMMAND:
+            raise TopicError(f"Add up to {learning.MAX_TOPICS_PER_COMMAND} topics at once.")
+        if Block.NOTE in ((view.get("state") or {}).get("values") or {}):
+            learning.clean_note(input_value(view, Block.NOTE))
+    except TopicError as error:
+        field = Block.NOTE if "note" in str(error) else Block.TOPICS
+        ack(response_action="errors", errors={field: str(error)})
+        return None
+    return raw
+
+
+def handle_wishes(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    raw = _validate_topics(ack, view)
+    if raw is None:
+        return
+    ack()
+    if not split_topics(raw):
+        return  # "Add" with an empty field: the person only removed things; nothing to say
+    with person_transaction(body, context) as (session, person):
+        outcome = learning.add_wishes(session, person, raw, note=input_value(view, Block.NOTE), now=utcnow())
+        reply = learning_views.build_teachme_reply(
+            outcome,
+            teachers=learning.teacher_counts(session, person, outcome.topics),
+            next_round=_next_round(session, body, context),
+            needs_profile=not person.has_profile,
+        )
+    tell_privately(client, user_id=user_of(body), channel_id=metadata(view).get("channel_id"), reply=reply)
+
+
+def handle_skills(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    raw = _validate_topics(ack, view)
+    if raw is None:
+        return
+    try:
+        level = SkillLevel(input_value(view, Block.LEVEL) or SkillLevel.CONFIDENT.value)
+    except ValueError:
+        ack(response_action="errors", errors={Block.LEVEL: "Please pick a level."})
+        return
+    ack()
+    if not split_topics(raw):
+        return
+    with person_transaction(body, context) as (session, person):
+        outcome = learning.add_skills(session, person, raw, level=level, now=utcnow())
+        reply = learning_views.build_canteach_reply(
+            outcome,
+            learners=learning.learner_counts(session, person, outcome.topics),
+            next_round=_next_round(session, body, context),
+            needs_profile=not person.has_profile,
+        )
+    tell_privately(client, user_id=user_of(body), channel_id=metadata(view).get("channel_id"), reply=reply)
+
+
+def _next_round(session, body: dict, context: BoltContext):
+    from bot.services.programme import next_matching_round
+
+    settings: Settings = context["settings"]
+    programme = profiles.programme_settings(session, team_id=team_of(body), defaults=settings.programme)
+    return next_matching_round(programme, now=utcnow())
+
+
+def register(app: App) -> None:
+    app.view(Modal.PROFILE)(handle_profile)
+    app.view(Modal.WISHES)(handle_wishes)
+    app.view(Modal.SKILLS)(handle_skills)

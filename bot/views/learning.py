@@ -1,0 +1,195 @@
+"""Replies and modals for /teachme and /canteach."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    DividerBlock,
+    InputBlock,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+)
+
+from bot.ids import INPUT_ACTION, Action, Modal
+from bot.ids import Block as BlockId
+from bot.services.learning import MAX_SKILLS, MAX_WISHES, AddOutcome
+from bot.views.common import Message, button, context, message, modal, option, section
+from bot.views.text import escape, plural, slack_date
+from models import NOTE_MAX_LENGTH, TOPIC_MAX_LENGTH, Skill, SkillLevel, Topic, Wish
+
+
+def _topic_names(topics: list[Topic]) -> str:
+    return ", ".join(f"*{escape(topic.display_name)}*" for topic in topics)
+
+
+def _merged_lines(outcome: AddOutcome) -> list[str]:
+    return [
+        f"I took “{escape(resolved.typed)}” as *{escape(resolved.topic.display_name)}*."
+        for resolved in outcome.added
+        if resolved.merged
+    ]
+
+
+def _rejected_lines(outcome: AddOutcome) -> list[str]:
+    return [f":warning: “{escape(typed[:80])}”: {reason}" for typed, reason in outcome.rejected]
+
+
+def build_teachme_reply(
+    outcome: AddOutcome, *, teachers: dict[int, int], next_round: datetime, needs_profile: bool
+) -> Message:
+    lines: list[str] = []
+    if outcome.added:
+        lines.append(f":seedling: Noted: you want to learn {_topic_names([r.topic for r in outcome.added])}.")
+    if outcome.already:
+        lines.append(f"You had already asked to learn {_topic_names(outcome.already)}.")
+    lines += _merged_lines(outcome)
+    for topic in outcome.topics:
+        count = teachers.get(topic.id, 0)
+        who = plural(count, "colleague") + " can"
+        lines.append(
+            f"• {escape(topic.display_name)}: {who} teach it today."
+            if count
+            else f"• {escape(topic.display_name)}: nobody teaches it yet; I'll look every week."
+        )
+    lines += _rejected_lines(outcome)
+    if outcome.topics:
+        lines.append(f"Next matching round: {slack_date(next_round)}.")
+    return _reply(
+        lines,
+        needs_profile=needs_profile,
+        manage_action=Action.OPEN_WISHES,
+        manage="Manage my wishes",
+    )
+
+
+def build_canteach_reply(
+    outcome: AddOutcome, *, learners: dict[int, int], next_round: datetime, needs_profile: bool
+) -> Message:
+    lines: list[str] = []
+    if outcome.added:
+        lines.append(
+            f":raised_hands: Thanks! You can teach {_topic_names([r.topic for r in outcome.added])}."
+        )
+    if outcome.already:
+        lines.append(f"You already teach {_topic_names(outcome.already)} (level updated).")
+    lines += _merged_lines(outcome)
+    for topic in outcome.topics:
+        count = learners.get(topic.id, 0)
+        if count:
+            lines.append(f"• {escape(topic.display_name)}: {plural(count, 'colleague')} want to learn it.")
+    lines += _rejected_lines(outcome)
+    if outcome.topics:
+        lines.append(f"Next matching round: {slack_date(next_round)}.")
+    return _reply(
+        lines,
+        needs_profile=needs_profile,
+        manage_action=Action.OPEN_SKILLS,
+        manage="Manage my skills",
+    )
+
+
+def _reply(lines: list[str], *, needs_profile: bool, manage_action: str, manage: str) -> Message:
+    text = "\n".join(lines) or "Nothing changed."
+    blocks: list[Block] = [section(text)]
+    buttons = [button(manage, manage_action)]
+    if needs_profile:
+        blocks.append(context("One more step: tell me your career stage and team so I can pair you well."))
+        buttons.insert(0, button("Complete my profile", Action.OPEN_PROFILE, style="primary"))
+    from slack_sdk.models.blocks import ActionsBlock
+
+    blocks.append(ActionsBlock(elements=buttons))
+    return message(text, blocks)
+
+
+def build_error_reply(error: str) -> Message:
+    text = f":warning: {error}"
+    return message(text, [section(text)])
+
+
+def _topic_input(label: str, placeholder: str, *, optional: bool, initial: str = "") -> InputBlock:
+    return InputBlock(
+        block_id=BlockId.TOPICS,
+        label=PlainTextObject(text=label),
+        optional=optional,
+        element=PlainTextInputElement(
+            action_id=INPUT_ACTION,
+            placeholder=PlainTextObject(text=placeholder),
+            max_length=TOPIC_MAX_LENGTH * 4,
+            initial_value=initial or None,
+        ),
+        hint=PlainTextObject(text="Several at once? Separate them with commas."),
+    )
+
+
+def build_wishes_modal(wishes: list[Wish], *, initial_topic: str = "") -> dict[str, Any]:
+    blocks: list[Block] = [
+        section("What do you want to learn? Be specific: “writing a LinkedIn post” beats “social media”."),
+        _topic_input("Add topics", "e.g. Canva, TikTok", optional=True, initial=initial_topic),
+        InputBlock(
+            block_id=BlockId.NOTE,
+            label=PlainTextObject(text="What exactly would help you? (optional)"),
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=INPUT_ACTION,
+                multiline=True,
+                max_length=NOTE_MAX_LENGTH,
+                placeholder=PlainTextObject(text="e.g. how to write a LinkedIn post"),
+            ),
+        ),
+        DividerBlock(),
+    ]
+    if wishes:
+        blocks.append(section(f"*Your open wishes* ({len(wishes)}/{MAX_WISHES})"))
+        for wish in wishes:
+            note = f"\n_{escape(wish.note)}_" if wish.note else ""
+            blocks.append(
+                section(
+                    f"{escape(wish.topic.display_name)}{note}",
+                    accessory=button("Remove", Action.REMOVE_WISH, str(wish.id)),
+                )
+            )
+    else:
+        blocks.append(context("You have no open wishes yet."))
+    return modal(
+        callback_id=Modal.WISHES,
+        title="What I want to learn",
+        blocks=blocks,
+        submit="Add",
+        close="Done",
+    )
+
+
+def build_skills_modal(skills: list[Skill]) -> dict[str, Any]:
+    levels = [option(level.label.capitalize(), level.value) for level in SkillLevel]
+    blocks: list[Block] = [
+        section("What can you teach? Everyday know-how counts: your daily app may be new to a colleague."),
+        _topic_input("Add topics", "e.g. Excel pivot tables", optional=True),
+        InputBlock(
+            block_id=BlockId.LEVEL,
+            label=PlainTextObject(text="Your level"),
+            element=StaticSelectElement(action_id=INPUT_ACTION, options=levels, initial_option=levels[1]),
+        ),
+        DividerBlock(),
+    ]
+    if skills:
+        blocks.append(section(f"*What you teach* ({len(skills)}/{MAX_SKILLS})"))
+        for skill in skills:
+            blocks.append(
+                section(
+                    f"{escape(skill.topic.display_name)} · {skill.level.label}",
+                    accessory=button("Remove", Action.REMOVE_SKILL, str(skill.id)),
+                )
+            )
+    else:
+        blocks.append(context("You don't teach anything yet."))
+    return modal(
+        callback_id=Modal.SKILLS,
+        title="What I can teach",
+        blocks=blocks,
+        submit="Add",
+        close="Done",
+    )

@@ -1,0 +1,21 @@
+"""The WSGI entry point for gunicorn (`web` in the Procfile). Settings come from the environment."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from dotenv import load_dotenv
+
+from bot.runtime import StartupError, build_app, load_settings, open_database
+from bot.web import build_wsgi_app
+
+load_dotenv()
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+try:
+    _settings = load_settings(require_slack=True)
+    _database = open_database(_settings)
+    application = build_wsgi_app(build_app(_settings, _database))
+except StartupError as error:
+    print(f"flipside: {error}", file=sys.stderr)
+    sys.exit(2)

@@ -1,0 +1,65 @@
+"""Every model, imported here so Alembic's autogenerate and the schema check see them all."""
+
+from models.base import Base, utcnow
+from models.delivery import JobRun, MessageRef, OutboxMessage, OutboxStatus, ProcessedEvent
+from models.lunch import (
+    LunchFeedback,
+    LunchSession,
+    LunchSignup,
+    LunchStatus,
+    LunchSuggestion,
+    SignupStatus,
+)
+from models.pairing import (
+    Answer,
+    MatchingRound,
+    Pairing,
+    PairingFeedback,
+    PairingMeeting,
+    PairingStatus,
+)
+from models.people import CareerStage, PairingBlock, Person
+from models.topics import (
+    NOTE_MAX_LENGTH,
+    TOPIC_MAX_LENGTH,
+    Skill,
+    SkillLevel,
+    Topic,
+    Wish,
+    WishStatus,
+)
+from models.workspace import ProgrammeSettings, Workspace
+
+__all__ = [
+    "NOTE_MAX_LENGTH",
+    "TOPIC_MAX_LENGTH",
+    "Answer",
+    "Base",
+    "CareerStage",
+    "JobRun",
+    "LunchFeedback",
+    "LunchSession",
+    "LunchSignup",
+    "LunchStatus",
+    "LunchSuggestion",
+    "MatchingRound",
+    "MessageRef",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Pairing",
+    "PairingBlock",
+    "PairingFeedback",
+    "PairingMeeting",
+    "PairingStatus",
+    "Person",
+    "ProcessedEvent",
+    "ProgrammeSettings",
+    "SignupStatus",
+    "Skill",
+    "SkillLevel",
+    "Topic",
+    "Wish",
+    "WishStatus",
+    "Workspace",
+    "utcnow",
+]

@@ -1,0 +1,88 @@
+"""Exactly-once machinery: the message outbox, job-slot claims and processed Slack events."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, str_enum, utcnow
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed; if its sender died, Slack's history tells whether it went out
+    SENT = "sent"
+    FAILED = "failed"  # Slack refused it for good (e.g. user_not_found); not retried
+    CANCELLED = "cancelled"
+
+
+class OutboxMessage(Base):
+    """A message a job must send, recorded before it is sent and marked when Slack accepts it."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (UniqueConstraint("team_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspaces.team_id", ondelete="CASCADE"), index=True)
+    # What makes a re-run harmless: e.g. "pairing:12:proposal:U123".
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    # A user id (we open the DM), a list of user ids (a group DM) or a channel id.
+    recipient: Mapped[str] = mapped_column(String(200))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus), default=OutboxStatus.PENDING, index=True
+    )
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MessageRef(Base):
+    """Where a sent message lives, so later state changes can update it in place."""
+
+    __tablename__ = "message_refs"
+    __table_args__ = (UniqueConstraint("team_id", "ref_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspaces.team_id", ondelete="CASCADE"), index=True)
+    ref_key: Mapped[str] = mapped_column(String(200))  # e.g. "pairing:12:U123"
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+
+
+class JobRun(Base):
+    """One row per job, workspace and slot: the insert that wins is the only run of that slot."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job_id", "team_id", "slot_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(60))
+    team_id: Mapped[str] = mapped_column(String(32))
+    slot_key: Mapped[str] = mapped_column(String(60))
+    owner: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcessedEvent(Base):
+    """Events API deliveries already handled: Slack retries and duplicates are dropped."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,0 +1,125 @@
+"""Matching rounds, the pairings they propose, and what happens to each pairing."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, str_enum, utcnow
+from models.people import Person
+from models.topics import Topic
+
+
+class MatchingRound(Base):
+    """One round per workspace and week: the unique key is what makes a re-run a no-op."""
+
+    __tablename__ = "matching_rounds"
+    __table_args__ = (UniqueConstraint("team_id", "round_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspaces.team_id", ondelete="CASCADE"), index=True)
+    round_key: Mapped[str] = mapped_column(String(40))  # e.g. "2026-W48"
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    proposals_count: Mapped[int] = mapped_column(Integer, default=0)
+    unmatched_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PairingStatus(enum.StrEnum):
+    PROPOSED = "proposed"  # waiting for both answers
+    ACTIVE = "active"  # both accepted, introduced
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (PairingStatus.PROPOSED, PairingStatus.ACTIVE)
+
+
+class Answer(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Pairing(Base):
+    __tablename__ = "pairings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspaces.team_id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("matching_rounds.id", ondelete="SET NULL"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"))
+    wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id", ondelete="SET NULL"))
+    skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
+    # Two-way exchange: a topic the learner can teach back to the teacher.
+    exchange_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
+
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    is_reverse: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_cross_department: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    status: Mapped[PairingStatus] = mapped_column(
+        str_enum(PairingStatus), default=PairingStatus.PROPOSED, index=True
+    )
+    learner_answer: Mapped[Answer] = mapped_column(str_enum(Answer), default=Answer.PENDING)
+    teacher_answer: Mapped[Answer] = mapped_column(str_enum(Answer), default=Answer.PENDING)
+    declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    decline_reason: Mapped[str | None] = mapped_column(String(500))
+
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminder_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    intro_channel_id: Mapped[str | None] = mapped_column(String(32))
+    checkin_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    # Bumped on every state change, so a stale button (an older version) changes nothing.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    learner: Mapped[Person] = relationship(foreign_keys=[learner_id])
+    teacher: Mapped[Person] = relationship(foreign_keys=[teacher_id])
+    topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])
+    exchange_topic: Mapped[Topic | None] = relationship(foreign_keys=[exchange_topic_id])
+
+    def answer_of(self, person_id: int) -> Answer:
+        return self.learner_answer if person_id == self.learner_id else self.teacher_answer
+
+    def other_side(self, person_id: int) -> Person:
+        return self.teacher if person_id == self.learner_id else self.learner
+
+
+class PairingMeeting(Base):
+    """A meeting a pair logged at a check-in ("did you meet?")."""
+
+    __tablename__ = "pairing_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), index=True)
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(1000))
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PairingFeedback(Base):
+    """The closing feedback of one side of a finished pairing."""
+
+    __tablename__ = "pairing_feedback"
+    __table_args__ = (UniqueConstraint("pairing_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,134 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL), the fake Slack Web
+API on 127.0.0.1, and the real Bolt app served over HTTP to which tests send signed requests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+import models
+from bot import create_app, migrations
+from bot.config import Settings
+from bot.db import Database
+from bot.web import build_wsgi_app, make_http_server, serve_in_thread
+from tests import payloads
+from tests.fakeslack import FakeSlack
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+SIGNING_SECRET = "test-signing-secret"
+TEAM = "T1"
+
+
+@pytest.fixture(scope="session")
+def _migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per run: a template SQLite file to copy, or the PostgreSQL test database."""
+    if TEST_DATABASE_URL:
+        database = Database(TEST_DATABASE_URL)
+        migrations.downgrade(database, "base")
+        migrations.upgrade(database)
+        database.dispose()
+        return TEST_DATABASE_URL
+    template = tmp_path_factory.mktemp("template") / "flipside.db"
+    database = Database(f"sqlite:///{template}")
+    migrations.upgrade(database)
+    database.dispose()
+    return str(template)
+
+
+@pytest.fixture
+def database(_migrated: str, tmp_path: Path) -> Iterator[Database]:
+    if TEST_DATABASE_URL:
+        database = Database(TEST_DATABASE_URL)
+        tables = ", ".join(f'"{table.name}"' for table in models.Base.metadata.sorted_tables)
+        with database.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    else:
+        path = tmp_path / "flipside.db"
+        shutil.copy(_migrated, path)
+        database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        fake.add_user("U1", name="priya", real_name="Priya Shah", tz="Europe/London", tz_offset=0)
+        fake.add_user("U2", name="george", real_name="George Miller", tz="America/New_York", tz_offset=-18000)
+        fake.add_user("U3", name="amara", real_name="Amara Okafor", tz="Africa/Lagos", tz_offset=3600)
+        fake.add_user("UADMIN", name="ada", real_name="Ada Admin", tz="UTC", is_admin=True)
+        yield fake
+
+
+def make_settings(fake: FakeSlack, database: Database, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-test",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": fake.base_url,
+        "database_url": database.url,
+        "admin_user_ids": frozenset({"UADMIN"}),
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(fake_slack: FakeSlack, database: Database) -> Settings:
+    return make_settings(fake_slack, database)
+
+
+@dataclass
+class Flipside:
+    """The running app and what tests need around it."""
+
+    http: payloads.SignedClient
+    fake: FakeSlack
+    db: Database
+    settings: Settings
+    app: Any
+
+    def command(self, command: str, text: str = "", *, user: str = "U1", team: str = TEAM) -> payloads.Reply:
+        body = payloads.slash_command(
+            command, text, user=user, team=team, response_url=self.fake.response_url(f"{command}-{user}")
+        )
+        return self.http.post(body)
+
+    def replies(self, count: int = 1, timeout: float = 5) -> list[dict[str, Any]]:
+        """The ephemeral replies sent to response URLs, waiting for at least `count`."""
+        return [call.args for call in self.fake.wait_for("response_url", count, timeout=timeout)]
+
+    def action(self, action_id: str, value: str = "", *, user: str = "U1", team: str = TEAM, **kwargs: Any):
+        return self.http.post(payloads.block_action(action_id, value, user=user, team=team, **kwargs))
+
+    def submit(
+        self, callback_id: str, values: dict[str, Any], *, user: str = "U1", team: str = TEAM, **kwargs: Any
+    ) -> payloads.Reply:
+        return self.http.post(payloads.view_submission(callback_id, values, user=user, team=team, **kwargs))
+
+    def event(self, event: dict[str, Any], *, team: str = TEAM, **kwargs: Any) -> payloads.Reply:
+        headers = kwargs.pop("headers", None)
+        return self.http.post_json(payloads.event_callback(event, team=team, **kwargs), headers=headers)
+
+
+def serve(settings: Settings, database: Database, fake: FakeSlack) -> Iterator[Flipside]:
+    app = create_app(settings, database=database)
+    server = make_http_server(build_wsgi_app(app), host="127.0.0.1", port=0)
+    serve_in_thread(server)
+    url = f"http://127.0.0.1:{server.server_port}/slack/events"
+    try:
+        yield Flipside(payloads.SignedClient(url, SIGNING_SECRET), fake, database, settings, app)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def flipside(settings: Settings, database: Database, fake_slack: FakeSlack) -> Iterator[Flipside]:
+    yield from serve(settings, database, fake_slack)
