@@ -46,6 +46,7 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     port: int = 3000
     log_level: str = "INFO"
+    post_rate_per_minute: int = 60
     programme: ProgrammeDefaults = field(default_factory=ProgrammeDefaults)
 
     @property
@@ -71,6 +72,7 @@ class Settings:
             admin_user_ids=frozenset(reader.id_list("ADMIN_USER_IDS")),
             port=reader.integer("PORT", 3000, minimum=1, maximum=65535),
             log_level=reader.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            post_rate_per_minute=reader.integer("SLACK_POST_RATE_PER_MINUTE", 60, minimum=1, maximum=6000),
             programme=ProgrammeDefaults(
                 channel_id=reader.optional("PROGRAMME_CHANNEL_ID"),
                 matching_weekday=WEEKDAYS.index(reader.choice("MATCHING_DAY", "mon", WEEKDAYS, lower=True)),

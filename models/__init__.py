@@ -1,7 +1,7 @@
 """Every model, imported here so Alembic's autogenerate and the schema check see them all."""
 
 from models.base import Base, utcnow
-from models.delivery import JobRun, MessageRef, OutboxMessage, OutboxStatus, ProcessedEvent
+from models.delivery import JobRun, OutboxMessage, OutboxStatus, ProcessedEvent
 from models.lunch import (
     LunchFeedback,
     LunchSession,
@@ -43,7 +43,6 @@ __all__ = [
     "LunchStatus",
     "LunchSuggestion",
     "MatchingRound",
-    "MessageRef",
     "OutboxMessage",
     "OutboxStatus",
     "Pairing",

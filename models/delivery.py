@@ -49,19 +49,6 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class MessageRef(Base):
-    """Where a sent message lives, so later state changes can update it in place."""
-
-    __tablename__ = "message_refs"
-    __table_args__ = (UniqueConstraint("team_id", "ref_key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(ForeignKey("workspaces.team_id", ondelete="CASCADE"), index=True)
-    ref_key: Mapped[str] = mapped_column(String(200))  # e.g. "pairing:12:U123"
-    channel_id: Mapped[str] = mapped_column(String(32))
-    ts: Mapped[str] = mapped_column(String(32))
-
-
 class JobRun(Base):
     """One row per job, workspace and slot: the insert that wins is the only run of that slot."""
 

@@ -61,19 +61,6 @@ def upgrade() -> None:
     with op.batch_alter_table('matching_rounds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_matching_rounds_team_id'), ['team_id'], unique=False)
 
-    op.create_table('message_refs',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('team_id', sa.String(length=32), nullable=False),
-    sa.Column('ref_key', sa.String(length=200), nullable=False),
-    sa.Column('channel_id', sa.String(length=32), nullable=False),
-    sa.Column('ts', sa.String(length=32), nullable=False),
-    sa.ForeignKeyConstraint(['team_id'], ['workspaces.team_id'], name=op.f('fk_message_refs_team_id_workspaces'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_refs')),
-    sa.UniqueConstraint('team_id', 'ref_key', name=op.f('uq_message_refs_team_id_ref_key'))
-    )
-    with op.batch_alter_table('message_refs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_message_refs_team_id'), ['team_id'], unique=False)
-
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.String(length=32), nullable=False),
@@ -431,10 +418,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_messages_send_after'))
 
     op.drop_table('outbox_messages')
-    with op.batch_alter_table('message_refs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_message_refs_team_id'))
-
-    op.drop_table('message_refs')
     with op.batch_alter_table('matching_rounds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_matching_rounds_team_id'))
 

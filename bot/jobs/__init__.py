@@ -1,0 +1,11 @@
+"""Every scheduled job, gathered from one module per area."""
+
+from __future__ import annotations
+
+from bot.jobs.base import JobSpec
+
+
+def all_jobs() -> list[JobSpec]:
+    from bot.jobs import delivery
+
+    return [*delivery.JOBS]
