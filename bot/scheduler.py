@@ -58,6 +58,11 @@ def _runner(spec: JobSpec, ctx: JobContext) -> Callable[[], None]:
 
 
 def run_job(job_id: str, ctx: JobContext):
+    """Run one job now. Some jobs have a manual form (the matching round runs even before its hour)."""
+    from bot.jobs.matching import MANUAL_RUNS
+
+    if job_id in MANUAL_RUNS:
+        return MANUAL_RUNS[job_id](ctx)
     for spec in all_jobs():
         if spec.id == job_id:
             return spec.run(ctx)

@@ -6,6 +6,6 @@ from bot.jobs.base import JobSpec
 
 
 def all_jobs() -> list[JobSpec]:
-    from bot.jobs import delivery
+    from bot.jobs import delivery, matching
 
-    return [*delivery.JOBS]
+    return [*matching.JOBS, *delivery.JOBS]

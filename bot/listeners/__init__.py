@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, errors, events, view_submissions
+from bot.listeners import actions, commands, errors, events, pairing, view_submissions
 
 
 def register_all(app: App) -> None:
-    for module in (commands, actions, view_submissions, events, errors):
+    for module in (commands, actions, view_submissions, pairing, events, errors):
         module.register(app)

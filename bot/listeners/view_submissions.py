@@ -38,7 +38,7 @@ def handle_profile(ack: Ack, body: dict, view: dict, client: WebClient, context:
         return
     ack()
     with person_transaction(body, context) as (_session, person):
-        profiles.save_profile(person, profile, now=utcnow())
+        profiles.save_profile(_session, person, profile, now=utcnow())
     text = (
         f":white_check_mark: Profile saved: {profile.career_stage.label}, "
         f"{profile_views.escape(profile.department)}."

@@ -109,9 +109,17 @@ def parse_profile(
     return ProfileInput(stage, department_text, capacity_number, paused)
 
 
-def save_profile(person: Person, profile: ProfileInput, *, now: datetime) -> None:
+def canonical_department(session: Session, *, team_id: str, typed: str) -> str:
+    """The spelling colleagues already use ("finance" -> "Finance"), so teams compare equal."""
+    known = session.scalars(
+        select(Person.department).where(Person.team_id == team_id, Person.department.is_not(None)).distinct()
+    )
+    return next((department for department in known if department.casefold() == typed.casefold()), typed)
+
+
+def save_profile(session: Session, person: Person, profile: ProfileInput, *, now: datetime) -> None:
     person.career_stage = profile.career_stage
-    person.department = profile.department
+    person.department = canonical_department(session, team_id=person.team_id, typed=profile.department)
     person.capacity = profile.capacity
     person.paused = profile.paused
     if person.profile_completed_at is None:

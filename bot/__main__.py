@@ -1,0 +1,187 @@
+"""The management CLI: python -m bot migrate | demo | match | jobs | run JOB | clock | export | purge."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from dotenv import load_dotenv
+
+from bot.config import Settings
+from bot.runtime import StartupError, load_settings, open_database
+from models import utcnow
+
+
+def _settings() -> Settings:
+    return load_settings(require_slack=False)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from bot import migrations
+
+    settings = _settings()
+    database = open_database(settings)
+    migrations.upgrade(database, args.revision)
+    print(f"database at {database.engine.url.render_as_string(hide_password=True)} is at {args.revision}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(database_url=args.database, people=args.people, seed=args.seed)
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from bot import notices
+    from bot.services import rounds, workspaces
+
+    settings = _settings()
+    database = open_database(settings)
+    now = utcnow()
+    with database.transaction() as session:
+        team_ids = [args.team] if args.team else workspaces.active_team_ids(session)
+    if not team_ids:
+        print("no workspace has used Flipside yet: nothing to match")
+        return 0
+    for team_id in team_ids:
+        with database.transaction() as session:
+            if args.dry_run:
+                print(
+                    rounds.preview_round(
+                        session, team_id=team_id, settings_defaults=settings.programme, now=now
+                    )
+                )
+                continue
+            summary = notices.run_round_and_notify(
+                session, team_id=team_id, defaults=settings.programme, now=now
+            )
+        if summary.created:
+            print(f"{team_id} {summary.round_key}: {len(summary.pairings)} pairs proposed; DMs queued")
+        else:
+            print(f"{team_id} {summary.round_key}: this week's round already ran; nothing changed")
+    if not args.dry_run and settings.slack_bot_token:
+        from bot.notify import Deliverer
+        from bot.slack_client import build_web_client
+
+        report = Deliverer(database, build_web_client(settings)).deliver_due()
+        print(f"delivered {report.sent} messages ({report.failed} failed, {report.retried} to retry)")
+    return 0
+
+
+def _job_context(settings: Settings):
+    from bot.scheduler import job_context
+    from bot.slack_client import build_web_client
+
+    database = open_database(settings)
+    return job_context(settings=settings, database=database, client=build_web_client(settings))
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from bot.scheduler import next_run_times
+    from bot.services import profiles, workspaces
+    from bot.services.programme import next_matching_round
+
+    now = utcnow()
+    print(f"{'job':<22} {'next run (UTC)':<22} what it does")
+    for spec, next_run in next_run_times(now=now):
+        when = next_run.strftime("%Y-%m-%d %H:%M") if next_run else "-"
+        print(f"{spec.id:<22} {when:<22} {spec.description}")
+    settings = _settings()
+    database = open_database(settings)
+    with database.transaction() as session:
+        for team_id in workspaces.active_team_ids(session):
+            programme = profiles.programme_settings(session, team_id=team_id, defaults=settings.programme)
+            at = next_matching_round(programme, now=now)
+            print(
+                f"  matching round for {team_id}: {at:%Y-%m-%d %H:%M} UTC "
+                f"({programme.matching_timezone} clock)"
+            )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.jobs import all_jobs
+    from bot.scheduler import run_job
+
+    settings = load_settings(require_slack=True)
+    known = [spec.id for spec in all_jobs()]
+    if args.job not in known:
+        print(f"unknown job {args.job!r}; jobs: {', '.join(known)}", file=sys.stderr)
+        return 2
+    print(run_job(args.job, _job_context(settings)))
+    return 0
+
+
+def cmd_clock(args: argparse.Namespace) -> int:
+    from bot.scheduler import build_scheduler
+    from bot.slack_client import build_web_client
+
+    settings = load_settings(require_slack=True)
+    database = open_database(settings)
+    scheduler = build_scheduler(settings=settings, database=database, client=build_web_client(settings))
+    logging.getLogger(__name__).info("clock: %d jobs scheduled", len(scheduler.get_jobs()))
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from bot.services import workspaces
+
+    settings = _settings()
+    database = open_database(settings)
+    if not args.yes:
+        print(f"this deletes every row of workspace {args.team}; add --yes to confirm", file=sys.stderr)
+        return 2
+    with database.transaction() as session:
+        existed = workspaces.purge(session, team_id=args.team)
+    print(f"purged {args.team}" if existed else f"no data for {args.team}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Flipside management commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+    migrate = sub.add_parser("migrate", help="upgrade the database schema (Alembic)")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(func=cmd_migrate)
+    demo = sub.add_parser("demo", help="offline demo on a sample organisation (no Slack needed)")
+    demo.add_argument("--database", default="sqlite:///flipside-demo.db", help="recreated on every run")
+    demo.add_argument("--people", type=int, default=60)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+    match = sub.add_parser("match", help="run the matching round now (or --dry-run to preview it)")
+    match.add_argument("--dry-run", action="store_true", help="print the round; store and send nothing")
+    match.add_argument("--team", help="one workspace (team id); default all")
+    match.set_defaults(func=cmd_match)
+    sub.add_parser("jobs", help="list scheduled jobs and their next run times").set_defaults(func=cmd_jobs)
+    run = sub.add_parser("run", help="run one scheduled job now")
+    run.add_argument("job")
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("clock", help="run the scheduler (the Procfile's clock process)").set_defaults(
+        func=cmd_clock
+    )
+    purge = sub.add_parser("purge", help="delete all data of a workspace")
+    purge.add_argument("--team", required=True)
+    purge.add_argument("--yes", action="store_true")
+    purge.set_defaults(func=cmd_purge)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    load_dotenv()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except StartupError as error:
+        print(f"flipside: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""`python -m bot demo`: Flipside on a sample organisation, with no Slack workspace needed.
+
+It migrates a fresh SQLite database, loads the organisation through the same services the slash
+commands use, runs a real matching round, and prints what people would read in Slack.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot import migrations, notices, sample_org
+from bot.config import ProgrammeDefaults
+from bot.db import Database
+from bot.services import learning, profiles
+from bot.views.plaintext import blocks_to_text
+from models import OutboxMessage, Pairing, Person, Skill, Topic, Wish, WishStatus, utcnow
+
+TEAM_ID = "TDEMO"
+RULE = "─" * 78
+
+
+def _fresh_database(url: str) -> Database:
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    database = Database(url)
+    migrations.upgrade(database)
+    return database
+
+
+def _heading(title: str) -> None:
+    print(f"\n{RULE}\n{title}\n{RULE}")
+
+
+def run_demo(*, database_url: str, people: int, seed: int) -> int:
+    rng = random.Random(seed)
+    now = utcnow().replace(microsecond=0)
+    defaults = ProgrammeDefaults()
+    database = _fresh_database(database_url)
+    print(f"Flipside demo: a sample organisation of {people} people in {database_url}")
+
+    with database.transaction() as session:
+        profiles.ensure_workspace(session, team_id=TEAM_ID, defaults=defaults)
+        sample_org.load(
+            session, team_id=TEAM_ID, people=sample_org.generate(people, rng=rng), defaults=defaults, now=now
+        )
+    with database.transaction() as session:
+        print_what_the_bot_knows(session)
+
+    _heading("The weekly matching round")
+    with database.transaction() as session:
+        summary = notices.run_round_and_notify(session, team_id=TEAM_ID, defaults=defaults, now=now)
+    with database.transaction() as session:
+        print_round(session, summary.round_key)
+        print_dms(session, limit=2)
+    extra_sections(database, defaults=defaults, now=now, rng=rng)
+    print(
+        f"\nDone. The demo database is {database_url}; `DATABASE_URL={database_url} python -m bot match "
+        "--dry-run` previews the next round on it."
+    )
+    database.dispose()
+    return 0
+
+
+def print_what_the_bot_knows(session) -> None:
+    _heading("What Flipside knows")
+    everyone = list(session.scalars(select(Person).where(Person.team_id == TEAM_ID)))
+    stages = Counter(person.career_stage.label for person in everyone if person.career_stage)
+    departments = Counter(person.department for person in everyone)
+    print(
+        f"{len(everyone)} people · " + ", ".join(f"{count} {stage}" for stage, count in stages.most_common())
+    )
+    print("Departments: " + ", ".join(f"{dept} {count}" for dept, count in sorted(departments.items())))
+    topics = session.scalar(select(func.count()).select_from(Topic).where(Topic.team_id == TEAM_ID))
+    wishes = session.scalar(select(func.count()).select_from(Wish).where(Wish.team_id == TEAM_ID))
+    skills = session.scalar(select(func.count()).select_from(Skill).where(Skill.team_id == TEAM_ID))
+    print(f"{topics} topics · {wishes} open wishes · {skills} skills on offer")
+    print("\nMost wanted topics (wishes / people who can teach):")
+    wanted = session.execute(
+        select(Topic.display_name, func.count(Wish.id))
+        .join(Wish, Wish.topic_id == Topic.id)
+        .where(Topic.team_id == TEAM_ID, Wish.status == WishStatus.OPEN)
+        .group_by(Topic.id, Topic.display_name)
+        .order_by(func.count(Wish.id).desc(), Topic.display_name)
+        .limit(8)
+    ).all()
+    for name, count in wanted:
+        teachers = session.scalar(
+            select(func.count())
+            .select_from(Skill)
+            .join(Topic, Topic.id == Skill.topic_id)
+            .where(Topic.team_id == TEAM_ID, Topic.display_name == name)
+        )
+        print(f"  {name:<24} {count:>3} / {teachers}")
+    print("\n(Typed variants such as 'socail media' and 'social-media' joined the topic 'Social media'.)")
+    sample = everyone[0]
+    print(f"\nOne profile, as `/mentoring profile` shows it to {sample.display_name}:")
+    wishes_of = ", ".join(w.topic.display_name for w in learning.open_wishes(session, sample)) or "-"
+    skills_of = ", ".join(
+        f"{s.topic.display_name} ({s.level.label})" for s in learning.skills_of(session, sample)
+    )
+    print(f"  {sample.career_stage.label}, {sample.department}, teaches up to {sample.capacity} at once")
+    print(f"  wants to learn: {wishes_of}\n  can teach: {skills_of}")
+
+
+def print_round(session, round_key: str) -> None:
+    pairings = list(
+        session.scalars(select(Pairing).where(Pairing.team_id == TEAM_ID).order_by(Pairing.score.desc()))
+    )
+    reverse = sum(pairing.is_reverse for pairing in pairings)
+    cross = sum(pairing.is_cross_department for pairing in pairings)
+    learners = session.scalar(
+        select(func.count(func.distinct(Wish.person_id))).where(
+            Wish.team_id == TEAM_ID, Wish.status == WishStatus.OPEN
+        )
+    )
+    print(
+        f"Round {round_key}: {len(pairings)} pairs for {learners} people with open wishes; "
+        f"{reverse} junior-teaches-senior, {cross} across departments.\n"
+    )
+    for pairing in pairings[:8]:
+        print(
+            f"• {pairing.teacher.display_name} "
+            f"({pairing.teacher.career_stage.label}, {pairing.teacher.department})"
+            f" teaches {pairing.learner.display_name} ({pairing.learner.career_stage.label}, "
+            f"{pairing.learner.department}) {pairing.topic.display_name}  [score {pairing.score:.2f}]"
+        )
+        print(f"    why: {pairing.explanation}")
+    if len(pairings) > 8:
+        print(f"  … and {len(pairings) - 8} more pairs")
+    unmatched = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.team_id == TEAM_ID, OutboxMessage.kind == "unmatched")
+        .limit(3)
+    ).all()
+    if unmatched:
+        print("\nPeople left unmatched are told why, e.g.:")
+        for row in unmatched:
+            print("  " + blocks_to_text(row.blocks or []).replace("\n", "\n  "))
+
+
+def print_dms(session, *, limit: int) -> None:
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.team_id == TEAM_ID, OutboxMessage.kind == "proposal")
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    _heading("The proposal DMs, as the two people read them (queued in the outbox)")
+    names = {person.slack_user_id: person.display_name for person in session.scalars(select(Person))}
+    for row in rows:
+        print(f"To {names.get(row.recipient, row.recipient)}:")
+        text = blocks_to_text(row.blocks or [])
+        for user_id, name in names.items():
+            text = text.replace(f"<@{user_id}>", f"@{name}")
+        print("  " + text.replace("\n", "\n  ") + "\n")
+
+
+def extra_sections(database: Database, *, defaults: ProgrammeDefaults, now, rng: random.Random) -> None:
+    """Lunch 'n' Learn and the admin report, from their own modules."""
+    del database, defaults, now, rng

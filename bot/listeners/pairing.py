@@ -1,0 +1,337 @@
+"""Buttons and modals of the pairing lifecycle, and the personal controls (snooze, block list)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import notices
+from bot.config import Settings
+from bot.db import Database
+from bot.ids import Action, Block, Modal
+from bot.listeners.commands import MENTORING_SUBCOMMANDS
+from bot.listeners.support import input_value, person_transaction, tell_privately, user_of
+from bot.notify import Deliverer
+from bot.services import outbox, pairings, profiles
+from bot.services.pairings import Outcome
+from bot.views import pairing as views
+from models import Pairing, Person, utcnow
+
+logger = logging.getLogger(__name__)
+
+OUTCOME_TEXT = {
+    Outcome.WAITING_FOR_OTHER: ":white_check_mark: Thanks! I will introduce you once they say yes too.",
+    Outcome.BOTH_ACCEPTED: ":tada: You both said yes! I've opened a group DM to introduce you.",
+    Outcome.DECLINED: "Declined. I'll let them know kindly.",
+    Outcome.ALREADY_ANSWERED: "You've already answered this one; nothing changed.",
+    Outcome.STALE: "This pairing has changed since that message was sent, so that button no longer applies.",
+    Outcome.NOT_YOURS: "That button belongs to someone else's pairing, so I ignored it.",
+    Outcome.NOT_FOUND: "I couldn't find that pairing any more.",
+    Outcome.LOGGED: ":white_check_mark: Logged. Keep it going!",
+    Outcome.ENDED: ":mortar_board: Marked as done. Thank you both!",
+}
+
+
+def _ephemeral(respond: Respond, text: str) -> None:
+    respond(response_type="ephemeral", replace_original=False, text=text)
+
+
+def _programme(session, person: Person, context: BoltContext):
+    settings: Settings = context["settings"]
+    return profiles.programme_settings(session, team_id=person.team_id, defaults=settings.programme)
+
+
+def _flush_outbox(context: BoltContext, client: WebClient, team_id: str) -> None:
+    """Send what this click queued (intro, notices) now rather than at the next job tick."""
+    Deliverer(context["db"], client).deliver_due(team_id=team_id, max_batches=1)
+
+
+def _redraw_proposals(client: WebClient, db: Database, pairing_id: int) -> None:
+    """Update both people's proposal DMs in place to show the new state."""
+    with db.transaction() as session:
+        pairing = session.get(Pairing, pairing_id)
+        if pairing is None:
+            return
+        updates = []
+        for person in (pairing.learner, pairing.teacher):
+            sent = outbox.sent_message(
+                session, team_id=pairing.team_id, dedupe_key=notices.proposal_key(pairing, person)
+            )
+            if sent is not None and sent.channel_id and sent.slack_ts:
+                updates.append((sent.channel_id, sent.slack_ts, views.build_proposal(pairing, person)))
+    for channel, ts, message in updates:
+        try:
+            client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
+        except SlackApiError as error:
+            logger.warning("could not redraw a proposal: %s", error.response.get("error"))
+
+
+def _answer(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    respond: Respond,
+    client: WebClient,
+    context: BoltContext,
+    *,
+    accept: bool,
+) -> None:
+    ack()
+    with person_transaction(body, context) as (session, person):
+        change = pairings.answer(
+            session,
+            value=action.get("value"),
+            person=person,
+            accept=accept,
+            now=utcnow(),
+            settings=_programme(session, person, context),
+        )
+        pairing = change.pairing
+        if change.outcome == Outcome.BOTH_ACCEPTED and pairing is not None:
+            notices.enqueue_intro(session, pairing, now=utcnow())
+        elif change.outcome == Outcome.DECLINED and pairing is not None:
+            notices.enqueue_declined(session, pairing, declined_by=person, now=utcnow())
+        team_id, pairing_id = person.team_id, pairing.id if pairing else None
+        topic = pairing.topic.display_name if pairing else ""
+    _ephemeral(respond, OUTCOME_TEXT[change.outcome])
+    if change.outcome in (Outcome.BOTH_ACCEPTED, Outcome.DECLINED, Outcome.WAITING_FOR_OTHER) and pairing_id:
+        _redraw_proposals(client, context["db"], pairing_id)
+        _flush_outbox(context, client, team_id)
+    if change.outcome == Outcome.DECLINED and pairing_id:
+        client.views_open(
+            trigger_id=body["trigger_id"], view=views.build_decline_modal(pairing_id, topic=topic)
+        )
+
+
+def accept_pairing(ack, body, action, respond, client, context) -> None:
+    _answer(ack, body, action, respond, client, context, accept=True)
+
+
+def decline_pairing(ack, body, action, respond, client, context) -> None:
+    _answer(ack, body, action, respond, client, context, accept=False)
+
+
+def decline_reason_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+    ack()
+    reason = (input_value(view, Block.REASON) or "").strip()
+    if not reason:
+        return
+    with person_transaction(body, context) as (session, person):
+        pairings.save_decline_reason(
+            session, pairing_id=_int(view.get("private_metadata")), person=person, reason=reason
+        )
+
+
+def checkin_met(
+    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
+):
+    ack()
+    with person_transaction(body, context) as (session, person):
+        parsed = pairings.parse_button_value(action.get("value"))
+        pairing = session.get(Pairing, parsed[0]) if parsed else None
+        if pairing is None or person.id not in (pairing.learner_id, pairing.teacher_id):
+            _ephemeral(respond, OUTCOME_TEXT[Outcome.NOT_YOURS if pairing else Outcome.NOT_FOUND])
+            return
+        topic = pairing.topic.display_name
+    client.views_open(
+        trigger_id=body["trigger_id"], view=views.build_checkin_modal(action["value"], topic=topic)
+    )
+
+
+def checkin_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    try:
+        rating = pairings.validate_rating(input_value(view, Block.RATING))
+    except ValueError as error:
+        ack(response_action="errors", errors={Block.RATING: str(error)})
+        return
+    ack()
+    note = (input_value(view, Block.NOTE) or "").strip()[: pairings.NOTE_LIMIT]
+    with person_transaction(body, context) as (session, person):
+        change = pairings.log_meeting(
+            session,
+            value=view.get("private_metadata"),
+            person=person,
+            rating=rating,
+            note=note,
+            now=utcnow(),
+            settings=_programme(session, person, context),
+        )
+        if change.outcome == Outcome.ENDED and change.pairing:
+            notices.enqueue_feedback_request(session, change.pairing, now=utcnow())
+        team_id = person.team_id
+    tell_privately(
+        client, user_id=user_of(body), channel_id=None, reply=views.build_notice(OUTCOME_TEXT[change.outcome])
+    )
+    if change.outcome == Outcome.ENDED:
+        _flush_outbox(context, client, team_id)
+
+
+def checkin_not_yet(ack: Ack, respond: Respond) -> None:
+    ack()
+    _ephemeral(respond, "No rush. I'll check in again next week.")
+
+
+def checkin_done(
+    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
+):
+    ack()
+    value = action.get("value") or ""
+    if value.startswith("feedback:"):
+        pairing_id = _int(value.removeprefix("feedback:"))
+        with person_transaction(body, context) as (session, person):
+            pairing = session.get(Pairing, pairing_id)
+            allowed = pairing is not None and person.id in (pairing.learner_id, pairing.teacher_id)
+            topic = pairing.topic.display_name if pairing else ""
+        if not allowed:
+            _ephemeral(respond, OUTCOME_TEXT[Outcome.NOT_YOURS])
+            return
+        client.views_open(
+            trigger_id=body["trigger_id"], view=views.build_feedback_modal(pairing_id, topic=topic)
+        )
+        return
+    with person_transaction(body, context) as (session, person):
+        change = pairings.say_done(session, value=value, person=person, now=utcnow())
+        if change.outcome == Outcome.ENDED and change.pairing:
+            notices.enqueue_feedback_request(session, change.pairing, now=utcnow())
+        team_id = person.team_id
+    _ephemeral(respond, OUTCOME_TEXT[change.outcome])
+    if change.outcome == Outcome.ENDED:
+        _flush_outbox(context, client, team_id)
+
+
+def feedback_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    try:
+        rating = pairings.validate_rating(input_value(view, Block.RATING))
+    except ValueError as error:
+        ack(response_action="errors", errors={Block.RATING: str(error)})
+        return
+    ack()
+    with person_transaction(body, context) as (session, person):
+        saved = pairings.save_feedback(
+            session,
+            pairing_id=_int(view.get("private_metadata")),
+            person=person,
+            rating=rating,
+            note=(input_value(view, Block.NOTE) or "").strip()[:1000],
+            now=utcnow(),
+        )
+    text = ":pray: Thank you for the feedback!" if saved else OUTCOME_TEXT[Outcome.NOT_FOUND]
+    tell_privately(client, user_id=user_of(body), channel_id=None, reply=views.build_notice(text))
+
+
+def mark_learned(ack: Ack, body: dict, action: dict, respond: Respond, context: BoltContext) -> None:
+    ack()
+    with person_transaction(body, context) as (session, person):
+        done = pairings.mark_learned(
+            session, pairing_id=_int(action.get("value")), person=person, now=utcnow()
+        )
+    _ephemeral(
+        respond,
+        ":mortar_board: Congratulations! I've closed that wish."
+        if done
+        else "That wish is already closed (or isn't yours).",
+    )
+
+
+def _keep_in_choice(choice: str):
+    def handler(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
+        ack()
+        with person_transaction(body, context) as (_session, person):
+            if choice == "keep":
+                pairings.keep_in(person)
+                text = ":thumbsup: Great, you stay in the weekly rounds."
+            elif choice == "later":
+                pairings.ask_later(person, now=utcnow())
+                text = ":calendar: I'll leave you be for four weeks."
+            else:
+                pairings.take_out(person)
+                text = "Done: you're paused. `/mentoring resume` brings you back any time."
+        respond(replace_original=True, text=text)
+
+    return handler
+
+
+def mentoring_snooze(command, respond, client, context, rest) -> None:
+    today = datetime.now(ZoneInfo("UTC")).date() + timedelta(days=14)
+    client.views_open(
+        trigger_id=command["trigger_id"], view=views.build_snooze_modal(today=today.isoformat())
+    )
+
+
+def snooze_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    with person_transaction(body, context) as (_session, person):
+        timezone = person.tz
+    try:
+        until = pairings.snooze_end(input_value(view, Block.SNOOZE_UNTIL), timezone=timezone, now=utcnow())
+    except ValueError as error:
+        ack(response_action="errors", errors={Block.SNOOZE_UNTIL: str(error)})
+        return
+    ack()
+    with person_transaction(body, context) as (_session, person):
+        pairings.snooze(person, until=until, now=utcnow())
+    day = until.astimezone(ZoneInfo(timezone)) - timedelta(days=1)
+    tell_privately(
+        client,
+        user_id=user_of(body),
+        channel_id=None,
+        reply=views.build_notice(f":zzz: Snoozed: no new pairings until after {day:%d %B %Y}."),
+    )
+
+
+def mentoring_block(command, respond, client, context, rest) -> None:
+    body = {"team_id": command["team_id"], "user_id": command["user_id"]}
+    with person_transaction(body, context) as (session, person):
+        current = pairings.blocked_user_ids(session, person)
+    client.views_open(trigger_id=command["trigger_id"], view=views.build_blocklist_modal(current))
+
+
+def blocklist_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    settings: Settings = context["settings"]
+    user_ids = [uid for uid in (input_value(view, Block.BLOCKED_USERS) or []) if isinstance(uid, str)][:50]
+    with person_transaction(body, context) as (session, person):
+        others = [
+            profiles.get_or_create_person(
+                session, team_id=person.team_id, slack_user_id=uid, defaults=settings.programme
+            )
+            for uid in user_ids
+        ]
+        pairings.set_blocked(session, person, others, now=utcnow())
+    tell_privately(
+        client,
+        user_id=user_of(body),
+        channel_id=None,
+        reply=views.build_notice(f":lock: Saved privately: {len(others)} people on your don't-pair list."),
+    )
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def register(app: App) -> None:
+    app.action(Action.ACCEPT_PAIRING)(accept_pairing)
+    app.action(Action.DECLINE_PAIRING)(decline_pairing)
+    app.action(Action.CHECKIN_MET)(checkin_met)
+    app.action(Action.CHECKIN_NOT_YET)(checkin_not_yet)
+    app.action(Action.CHECKIN_DONE)(checkin_done)
+    app.action(Action.MARK_LEARNED)(mark_learned)
+    app.action(Action.KEEP_ME_IN)(_keep_in_choice("keep"))
+    app.action(Action.ASK_ME_LATER)(_keep_in_choice("later"))
+    app.action(Action.TAKE_ME_OUT)(_keep_in_choice("out"))
+    app.view(Modal.DECLINE_REASON)(decline_reason_submitted)
+    app.view(Modal.CHECKIN)(checkin_submitted)
+    app.view(Modal.FEEDBACK)(feedback_submitted)
+    app.view(Modal.SNOOZE)(snooze_submitted)
+    app.view(Modal.BLOCKLIST)(blocklist_submitted)
+    MENTORING_SUBCOMMANDS["snooze"] = mentoring_snooze
+    MENTORING_SUBCOMMANDS["block"] = mentoring_block

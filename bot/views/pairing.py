@@ -1,0 +1,325 @@
+"""Messages and modals of a pairing's life, for the learner and the teacher."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    DatePickerElement,
+    HeaderBlock,
+    InputBlock,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+    UserMultiSelectElement,
+)
+
+from bot.ids import INPUT_ACTION, Action, Modal
+from bot.ids import Block as BlockId
+from bot.services.pairings import button_value
+from bot.views.common import Message, button, context, message, modal, option, section
+from bot.views.text import escape, slack_date
+from models import Pairing, PairingStatus, Person
+
+STATE_LINE = {
+    PairingStatus.PROPOSED: ":hourglass_flowing_sand: Waiting for answers",
+    PairingStatus.ACTIVE: ":handshake: You are paired. Enjoy!",
+    PairingStatus.DECLINED: ":leaves: This pairing won't go ahead.",
+    PairingStatus.EXPIRED: ":zzz: This proposal expired.",
+    PairingStatus.COMPLETED: ":mortar_board: This pairing is complete.",
+    PairingStatus.CANCELLED: ":leaves: This pairing was cancelled.",
+}
+
+
+def _who(person: Person) -> str:
+    stage = person.career_stage.label if person.career_stage else "colleague"
+    team = f", {escape(person.department)}" if person.department else ""
+    return f"<@{person.slack_user_id}> ({stage}{team})"
+
+
+def _is_learner(pairing: Pairing, viewer: Person) -> bool:
+    return viewer.id == pairing.learner_id
+
+
+def proposal_text(pairing: Pairing, viewer: Person) -> str:
+    topic = escape(pairing.topic.display_name)
+    if _is_learner(pairing, viewer):
+        lines = [
+            f":sparkles: *A match for you: {topic}*",
+            f"{_who(pairing.teacher)} can teach you {topic}.",
+            f"_Why:_ {escape(pairing.explanation)}",
+        ]
+        if pairing.exchange_topic is not None:
+            back = escape(pairing.exchange_topic.display_name)
+            lines.append(f":arrows_counterclockwise: Two-way: you can teach them *{back}*.")
+        lines.append(
+            "*First step:* a 20-30 minute coffee chat to see if it fits. Be specific about what you "
+            "want to learn, and think about what you can offer back."
+        )
+    else:
+        lines = [
+            f":raised_hands: *Someone would love to learn {topic} from you*",
+            f"{_who(pairing.learner)} asked to learn {topic}.",
+        ]
+        if pairing.is_reverse:
+            lines.append("They are more senior than you: this is reverse mentoring at its best.")
+        if pairing.exchange_topic is not None:
+            back = escape(pairing.exchange_topic.display_name)
+            lines.append(f":arrows_counterclockwise: Two-way: they can teach you *{back}*.")
+        lines.append("*First step:* a 20-30 minute coffee chat. About an hour a week after that is plenty.")
+    return "\n".join(lines)
+
+
+def build_proposal(pairing: Pairing, viewer: Person) -> Message:
+    """The DM each side gets; redrawn in place as the pairing changes."""
+    blocks: list[Block] = [section(proposal_text(pairing, viewer))]
+    mine = pairing.answer_of(viewer.id)
+    if pairing.status == PairingStatus.PROPOSED and mine.value == "pending":
+        blocks.append(context(f"Please answer by {slack_date(pairing.expires_at, '{date_short_pretty}')}."))
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    button("Accept", Action.ACCEPT_PAIRING, button_value(pairing), style="primary"),
+                    button("Decline", Action.DECLINE_PAIRING, button_value(pairing)),
+                ]
+            )
+        )
+    elif pairing.status == PairingStatus.PROPOSED:
+        blocks.append(context(":white_check_mark: You accepted. Waiting for the other person."))
+    else:
+        blocks.append(context(STATE_LINE[pairing.status]))
+    topic = pairing.topic.display_name
+    return message(f"Flipside match: {topic}", blocks)
+
+
+def build_intro(pairing: Pairing, *, times: list[datetime]) -> Message:
+    topic = escape(pairing.topic.display_name)
+    agenda = [
+        "1. Introductions: your roles, and what each of you hopes to get out of this (5 min)",
+        f"2. {topic}: what exactly <@{pairing.learner.slack_user_id}> wants to learn, examples (10 min)",
+        "3. The two-way part: what the other side can offer back (5 min)",
+        "4. Agree on a rhythm: about an hour a week, and your first real session (5 min)",
+    ]
+    if pairing.exchange_topic is not None:
+        agenda[2] = (
+            f"3. The two-way part: <@{pairing.learner.slack_user_id}> can teach "
+            f"{escape(pairing.exchange_topic.display_name)} in return (5 min)"
+        )
+    slot_text = (
+        "\n".join(f"• {slack_date(moment, '{date_long_pretty} at {time}')}" for moment in times)
+        or "• Your working hours don't overlap much: find a time that suits you both."
+    )
+    text = (
+        f":wave: <@{pairing.learner.slack_user_id}>, meet <@{pairing.teacher.slack_user_id}>! "
+        f"You both said yes to *{topic}*.\n"
+        f"<@{pairing.teacher.slack_user_id}> teaches, <@{pairing.learner.slack_user_id}> learns, "
+        "and both of you bring something to the table."
+    )
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text="Your Flipside pairing")),
+        section(text),
+        section("*A suggested agenda for your first coffee chat (25 min)*\n" + "\n".join(agenda)),
+        section("*Times inside both your working hours*\n" + slot_text),
+        context("I'll check in after a week. Reply here to agree on a time."),
+    ]
+    return message(f"Meet your Flipside partner for {pairing.topic.display_name}", blocks)
+
+
+def build_decline_notice(pairing: Pairing, *, viewer: Person) -> Message:
+    topic = escape(pairing.topic.display_name)
+    text = (
+        f"The pairing on *{topic}* won't go ahead this time: the timing didn't work on the other side. "
+        "No hard feelings! "
+        + (
+            "Your wish stays open and I'll look for someone else in the next round."
+            if _is_learner(pairing, viewer)
+            else "You're free for the next round."
+        )
+    )
+    return message(f"Update on your {pairing.topic.display_name} pairing", [section(text)])
+
+
+def build_reminder(pairing: Pairing, viewer: Person) -> Message:
+    other = pairing.other_side(viewer.id)
+    text = (
+        f":wave: A gentle nudge: <@{other.slack_user_id}> and you were matched on "
+        f"*{escape(pairing.topic.display_name)}*. The proposal expires "
+        f"{slack_date(pairing.expires_at, '{date_short_pretty}')}. Just scroll up to Accept or Decline."
+    )
+    return message(f"Reminder: your {pairing.topic.display_name} match", [section(text)])
+
+
+def build_expired(pairing: Pairing, viewer: Person) -> Message:
+    text = f"The proposal on *{escape(pairing.topic.display_name)}* expired without both answers. " + (
+        "Your wish stays open for the next round." if _is_learner(pairing, viewer) else "No worries."
+    )
+    return message(f"Your {pairing.topic.display_name} proposal expired", [section(text)])
+
+
+def build_checkin(pairing: Pairing, viewer: Person) -> Message:
+    other = pairing.other_side(viewer.id)
+    text = f":coffee: Did you meet <@{other.slack_user_id}> about *{escape(pairing.topic.display_name)}*?"
+    value = button_value(pairing)
+    return message(
+        f"Check-in: {pairing.topic.display_name}",
+        [
+            section(text),
+            ActionsBlock(
+                elements=[
+                    button("Yes, we met", Action.CHECKIN_MET, value, style="primary"),
+                    button("Not yet", Action.CHECKIN_NOT_YET, value),
+                    button("We are done", Action.CHECKIN_DONE, value),
+                ]
+            ),
+        ],
+    )
+
+
+def _rating_input(label: str) -> InputBlock:
+    ratings = [option("★" * n + f" ({n})", str(n)) for n in range(5, 0, -1)]
+    return InputBlock(
+        block_id=BlockId.RATING,
+        label=PlainTextObject(text=label),
+        element=StaticSelectElement(action_id=INPUT_ACTION, options=ratings),
+    )
+
+
+def _note_input(label: str, *, optional: bool = True) -> InputBlock:
+    return InputBlock(
+        block_id=BlockId.NOTE,
+        label=PlainTextObject(text=label),
+        optional=optional,
+        element=PlainTextInputElement(action_id=INPUT_ACTION, multiline=True, max_length=1000),
+    )
+
+
+def build_checkin_modal(pairing_value: str, *, topic: str) -> dict[str, Any]:
+    return modal(
+        callback_id=Modal.CHECKIN,
+        title="How did it go?",
+        blocks=[
+            section(f"Great that you met about *{escape(topic)}*!"),
+            _rating_input("How was it?"),
+            _note_input("Anything to share? (optional)"),
+        ],
+        private_metadata=pairing_value,
+        submit="Log it",
+    )
+
+
+def build_feedback_request(pairing: Pairing, viewer: Person) -> Message:
+    blocks: list[Block] = [
+        section(
+            f":mortar_board: Your pairing on *{escape(pairing.topic.display_name)}* is complete. Thank you! "
+            "Two quick questions help the programme a lot."
+        ),
+    ]
+    buttons = [button("Give feedback", Action.CHECKIN_DONE, f"feedback:{pairing.id}")]
+    if _is_learner(pairing, viewer):
+        buttons.append(
+            button(f"I learned {pairing.topic.display_name[:40]}", Action.MARK_LEARNED, str(pairing.id))
+        )
+    blocks.append(ActionsBlock(elements=buttons))
+    return message(f"Your {pairing.topic.display_name} pairing is complete", blocks)
+
+
+def build_feedback_modal(pairing_id: int, *, topic: str) -> dict[str, Any]:
+    return modal(
+        callback_id=Modal.FEEDBACK,
+        title="Pairing feedback",
+        blocks=[
+            section(f"How was your pairing on *{escape(topic)}*?"),
+            _rating_input("Overall"),
+            _note_input("What worked, what would you change? (optional)"),
+        ],
+        private_metadata=str(pairing_id),
+        submit="Send",
+    )
+
+
+def build_decline_modal(pairing_id: int, *, topic: str) -> dict[str, Any]:
+    return modal(
+        callback_id=Modal.DECLINE_REASON,
+        title="Declined",
+        blocks=[
+            section(f"Done: the pairing on *{escape(topic)}* won't go ahead. I'll tell them kindly."),
+            InputBlock(
+                block_id=BlockId.REASON,
+                label=PlainTextObject(text="Want to tell us why? (optional, private)"),
+                optional=True,
+                element=PlainTextInputElement(action_id=INPUT_ACTION, multiline=True, max_length=500),
+            ),
+        ],
+        private_metadata=str(pairing_id),
+        submit="Send",
+        close="Skip",
+    )
+
+
+def build_unmatched(*, topic: str, why: str) -> Message:
+    text = (
+        f"No match for *{escape(topic)}* this week: {escape(why)}. Your wish stays open and I'll try "
+        "again in the next round. Meanwhile, a group Lunch 'n' Learn might be the quickest way in: "
+        "`/lunchnlearn list`."
+    )
+    return message(f"No match for {topic} this week", [section(text)])
+
+
+def build_keep_in_ask() -> Message:
+    text = (
+        "I've sent you a few proposals lately that went unanswered; no problem at all. "
+        "Should I keep proposing pairings?"
+    )
+    return message(
+        "Should I keep proposing pairings?",
+        [
+            section(text),
+            ActionsBlock(
+                elements=[
+                    button("Keep me in", Action.KEEP_ME_IN, style="primary"),
+                    button("Ask me in a month", Action.ASK_ME_LATER),
+                    button("Take me out", Action.TAKE_ME_OUT),
+                ]
+            ),
+        ],
+    )
+
+
+def build_snooze_modal(*, today: str) -> dict[str, Any]:
+    return modal(
+        callback_id=Modal.SNOOZE,
+        title="Snooze pairings",
+        blocks=[
+            InputBlock(
+                block_id=BlockId.SNOOZE_UNTIL,
+                label=PlainTextObject(text="No new pairings until"),
+                element=DatePickerElement(action_id=INPUT_ACTION, initial_date=today),
+            )
+        ],
+        submit="Snooze",
+    )
+
+
+def build_blocklist_modal(current_user_ids: list[str]) -> dict[str, Any]:
+    return modal(
+        callback_id=Modal.BLOCKLIST,
+        title="Don't pair me with",
+        blocks=[
+            section("Private: nobody is told. I'll never propose you a pairing with these people."),
+            InputBlock(
+                block_id=BlockId.BLOCKED_USERS,
+                label=PlainTextObject(text="People"),
+                optional=True,
+                element=UserMultiSelectElement(
+                    action_id=INPUT_ACTION, initial_users=current_user_ids or None, max_selected_items=50
+                ),
+            ),
+        ],
+    )
+
+
+def build_notice(text: str) -> Message:
+    return message(text, [section(text)])
