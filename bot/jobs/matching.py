@@ -23,7 +23,7 @@ def matching_round(ctx: JobContext) -> dict[str, Any]:
             summary = notices.run_round_and_notify(
                 session, team_id=team_id, defaults=ctx.settings.programme, now=now
             )
-        ctx.deliverer.deliver_due(team_id=team_id)
+        ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())
         return f"{summary.round_key}: {len(summary.pairings)} pairs" if summary.created else "already ran"
 
     return for_each_workspace(ctx, "matching-round", run)
@@ -37,7 +37,7 @@ def run_round_now(ctx: JobContext) -> dict[str, Any]:
             summary = notices.run_round_and_notify(
                 session, team_id=team_id, defaults=ctx.settings.programme, now=ctx.now()
             )
-        ctx.deliverer.deliver_due(team_id=team_id)
+        ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())
         return (
             f"{summary.round_key}: {len(summary.pairings)} pairs"
             if summary.created
@@ -72,7 +72,7 @@ def pairing_followups(ctx: JobContext) -> dict[str, Any]:
             ended = pairings.end_overdue(session, team_id=team_id, now=now)
             for pairing in ended:
                 notices.enqueue_feedback_request(session, pairing, now=now)
-        ctx.deliverer.deliver_due(team_id=team_id)
+        ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())
         return {
             "reminded": len(reminders),
             "expired": len(expired),

@@ -4,7 +4,7 @@ expired). Pure state changes; bot.notices turns each change into messages."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,7 +49,6 @@ class Change:
     outcome: Outcome
     pairing: Pairing | None = None
     person: Person | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def button_value(pairing: Pairing) -> str:
@@ -77,9 +76,9 @@ def _load_for(session: Session, value: str | None, person: Person, *, lock: bool
         return Change(Outcome.NOT_FOUND)
     if person.id not in (pairing.learner_id, pairing.teacher_id):
         return Change(Outcome.NOT_YOURS, pairing, person)
-    change = Change(Outcome.LOGGED, pairing, person)
-    change.extra["version_matches"] = pairing.version == parsed[1]
-    return change
+    # The id is enough: every transition checks the pairing's current status, so a button drawn
+    # for an older state (a stale message) is refused by that check.
+    return Change(Outcome.LOGGED, pairing, person)
 
 
 def answer(

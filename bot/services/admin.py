@@ -1,0 +1,329 @@
+"""Running the programme: who may, the settings they change, and people's right to be forgotten."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.config import WEEKDAYS, ProgrammeDefaults
+from bot.ids import Block
+from bot.services import outbox, profiles
+from models import (
+    LunchFeedback,
+    LunchSession,
+    LunchSignup,
+    LunchSuggestion,
+    OutboxMessage,
+    OutboxStatus,
+    Pairing,
+    PairingBlock,
+    PairingFeedback,
+    PairingMeeting,
+    PairingStatus,
+    Person,
+    ProgrammeSettings,
+    SignupStatus,
+    Skill,
+    Topic,
+    Wish,
+)
+
+FORGOTTEN_NAME = "Former colleague"
+TOMBSTONE_PREFIX = "forgotten-"
+
+PROPOSAL_EXPIRY_RANGE = (1, 60)
+PAIRING_SESSIONS_RANGE = (1, 100)
+PAIRING_DAYS_RANGE = (7, 730)
+REMINDER_MINUTES_RANGE = (1, 20160)  # up to two weeks before
+MAX_REMINDERS = 5
+DEMAND_THRESHOLD_RANGE = (1, 1000)
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+_CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+# --- who is an admin --------------------------------------------------------------------------
+
+
+def is_admin(person: Person | None, *, admin_user_ids: Collection[str]) -> bool:
+    """ADMIN_USER_IDS, or a Slack workspace admin or owner (the flag users.info last gave us).
+
+    Callers refresh the flag from Slack before an admin action, so a demoted admin loses rights
+    at their next click, not a day later.
+    """
+    if person is None or person.forgotten_at is not None or person.deactivated_at is not None:
+        return False
+    return person.slack_user_id in admin_user_ids or person.is_slack_admin
+
+
+# --- programme settings -----------------------------------------------------------------------
+
+
+class SettingsError(ValueError):
+    """Invalid settings; `errors` maps each faulty input block id to a message for that field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class SettingsInput:
+    channel_id: str | None
+    matching_weekday: int
+    matching_time: str  # "HH:MM", 24-hour
+    matching_timezone: str
+    strict_reverse: bool
+    proposal_expiry_days: int
+    pairing_max_sessions: int
+    pairing_max_days: int
+    lnl_reminder_minutes: tuple[int, ...]  # largest first
+    lnl_demand_threshold: int
+
+
+@dataclass
+class _Collector:
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def whole(self, block: str, raw: Any, label: str, bounds: tuple[int, int]) -> int:
+        low, high = bounds
+        try:
+            number = int(str(raw).strip())
+        except (TypeError, ValueError):
+            self.errors[block] = f"{label} must be a whole number."
+            return low
+        if not low <= number <= high:
+            self.errors[block] = f"{label} must be between {low} and {high}."
+        return number
+
+
+def parse_settings(values: dict[str, Any]) -> SettingsInput:
+    """Validate the settings form (`values` keyed by Block id); SettingsError lists every bad field."""
+    check = _Collector()
+    channel = (values.get(Block.CHANNEL) or "").strip() or None
+    if channel is not None and not _CHANNEL_ID.fullmatch(channel):
+        check.errors[Block.CHANNEL] = "Pick a channel from the list."
+    day = str(values.get(Block.MATCHING_DAY) or "").lower()[:3]
+    if day not in WEEKDAYS:
+        check.errors[Block.MATCHING_DAY] = "Pick the day of the week for matching rounds."
+    clock = _CLOCK.fullmatch(str(values.get(Block.MATCHING_TIME) or "").strip())
+    if clock is None:
+        check.errors[Block.MATCHING_TIME] = "Pick a time like 09:00."
+    timezone = str(values.get(Block.MATCHING_TIMEZONE) or "").strip()
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        check.errors[Block.MATCHING_TIMEZONE] = "Use a timezone name like Europe/London or America/New_York."
+    expiry = check.whole(
+        Block.PROPOSAL_EXPIRY, values.get(Block.PROPOSAL_EXPIRY), "Expiry", PROPOSAL_EXPIRY_RANGE
+    )
+    sessions, days = _pairing_length(check, values.get(Block.PAIRING_LENGTH))
+    reminders = _reminders(check, values.get(Block.REMINDERS))
+    threshold = check.whole(
+        Block.DEMAND_THRESHOLD, values.get(Block.DEMAND_THRESHOLD), "The threshold", DEMAND_THRESHOLD_RANGE
+    )
+    if check.errors:
+        raise SettingsError(check.errors)
+    assert clock is not None
+    return SettingsInput(
+        channel_id=channel,
+        matching_weekday=WEEKDAYS.index(day),
+        matching_time=f"{int(clock.group(1)):02d}:{clock.group(2)}",
+        matching_timezone=timezone,
+        strict_reverse=bool(values.get(Block.STRICT_REVERSE)),
+        proposal_expiry_days=expiry,
+        pairing_max_sessions=sessions,
+        pairing_max_days=days,
+        lnl_reminder_minutes=reminders,
+        lnl_demand_threshold=threshold,
+    )
+
+
+def _pairing_length(check: _Collector, raw: Any) -> tuple[int, int]:
+    numbers = re.findall(r"\d+", str(raw or ""))
+    if len(numbers) != 2:
+        check.errors[Block.PAIRING_LENGTH] = "Give two numbers, sessions then days, e.g. 6 / 90."
+        return PAIRING_SESSIONS_RANGE[0], PAIRING_DAYS_RANGE[0]
+    sessions = check.whole(Block.PAIRING_LENGTH, numbers[0], "Sessions", PAIRING_SESSIONS_RANGE)
+    if Block.PAIRING_LENGTH in check.errors:
+        return sessions, PAIRING_DAYS_RANGE[0]
+    days = check.whole(Block.PAIRING_LENGTH, numbers[1], "Days", PAIRING_DAYS_RANGE)
+    return sessions, days
+
+
+def _reminders(check: _Collector, raw: Any) -> tuple[int, ...]:
+    parts = [part.strip() for part in re.split(r"[,;\s]+", str(raw or "")) if part.strip()]
+    if not parts:
+        check.errors[Block.REMINDERS] = "Give at least one reminder, e.g. 1440, 15."
+        return ()
+    if len(parts) > MAX_REMINDERS:
+        check.errors[Block.REMINDERS] = f"At most {MAX_REMINDERS} reminders."
+        return ()
+    minutes = [check.whole(Block.REMINDERS, part, "Each reminder", REMINDER_MINUTES_RANGE) for part in parts]
+    return tuple(sorted(set(minutes), reverse=True))
+
+
+def save_settings(
+    session: Session, *, team_id: str, defaults: ProgrammeDefaults, data: SettingsInput
+) -> ProgrammeSettings:
+    """Store the workspace's settings; jobs read them at every run, so no restart is needed."""
+    settings = profiles.programme_settings(session, team_id=team_id, defaults=defaults)
+    settings.channel_id = data.channel_id
+    settings.matching_weekday = data.matching_weekday
+    settings.matching_time = data.matching_time
+    settings.matching_timezone = data.matching_timezone
+    settings.strict_reverse = data.strict_reverse
+    settings.proposal_expiry_days = data.proposal_expiry_days
+    settings.pairing_max_sessions = data.pairing_max_sessions
+    settings.pairing_max_days = data.pairing_max_days
+    settings.lnl_reminder_minutes = ",".join(str(minutes) for minutes in data.lnl_reminder_minutes)
+    settings.lnl_demand_threshold = data.lnl_demand_threshold
+    session.flush()
+    return settings
+
+
+def reminder_minutes(settings: ProgrammeSettings) -> tuple[int, ...]:
+    return tuple(int(part) for part in settings.lnl_reminder_minutes.split(",") if part.strip().isdigit())
+
+
+# --- the right to be forgotten ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerLeft:
+    """Someone whose open pairing ended because their partner asked to be forgotten."""
+
+    pairing_id: int
+    slack_user_id: str
+    topic: str
+
+
+@dataclass(frozen=True)
+class ForgetOutcome:
+    wishes: int = 0
+    skills: int = 0
+    notes_cleared: int = 0
+    pairings_cancelled: int = 0
+    partners: tuple[PartnerLeft, ...] = ()
+
+
+def find_person(session: Session, *, team_id: str, slack_user_id: str) -> Person | None:
+    """A person still known by their Slack id (forgotten people are not: their id is gone)."""
+    return profiles.get_person(session, team_id=team_id, slack_user_id=slack_user_id)
+
+
+def forget_person(session: Session, *, person: Person, now: datetime) -> ForgetOutcome:
+    """Delete what the person told us and anonymise them in history.
+
+    Gone: wishes, skills, the profile, Slack name and id, every free-text note and reason they
+    wrote, explanations naming them, their private block list, future sign-ups and unsent DMs.
+    Kept: the anonymous Person row ("Former colleague") with their pairings, ratings and
+    attendance, so the programme's figures for past periods still add up. Open pairings end.
+    """
+    old_user_id = person.slack_user_id
+    wishes = session.execute(delete(Wish).where(Wish.person_id == person.id)).rowcount or 0
+    skills = session.execute(delete(Skill).where(Skill.person_id == person.id)).rowcount or 0
+    notes = 0
+    for model, owner in (
+        (PairingMeeting, PairingMeeting.logged_by_id),
+        (PairingFeedback, PairingFeedback.person_id),
+        (LunchFeedback, LunchFeedback.person_id),
+    ):
+        notes += (
+            session.execute(
+                update(model).where(owner == person.id, model.note.is_not(None)).values(note=None)
+            ).rowcount
+            or 0
+        )
+    session.execute(update(Pairing).where(Pairing.declined_by_id == person.id).values(decline_reason=None))
+    mine = or_(Pairing.learner_id == person.id, Pairing.teacher_id == person.id)
+    # The explanation names both people ("Priya (early career, Marketing) can teach...").
+    session.execute(update(Pairing).where(mine).values(explanation=""))
+    partners = _end_open_pairings(session, person=person, now=now)
+    session.execute(
+        delete(PairingBlock).where(
+            or_(PairingBlock.person_id == person.id, PairingBlock.blocked_person_id == person.id)
+        )
+    )
+    session.execute(delete(LunchSuggestion).where(LunchSuggestion.person_id == person.id))
+    upcoming = select(LunchSession.id).where(LunchSession.starts_at > now)
+    session.execute(
+        update(LunchSignup)
+        .where(LunchSignup.person_id == person.id, LunchSignup.session_id.in_(upcoming))
+        .values(status=SignupStatus.CANCELLED)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == person.team_id,
+            OutboxMessage.recipient == old_user_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED)
+    )
+    _anonymise(person, now=now)
+    session.flush()
+    return ForgetOutcome(wishes, skills, notes, len(partners), partners)
+
+
+def _end_open_pairings(session: Session, *, person: Person, now: datetime) -> tuple[PartnerLeft, ...]:
+    rows = session.execute(
+        select(Pairing, Topic.display_name)
+        .join(Topic, Topic.id == Pairing.topic_id)
+        .where(
+            or_(Pairing.learner_id == person.id, Pairing.teacher_id == person.id),
+            Pairing.status.in_([PairingStatus.PROPOSED, PairingStatus.ACTIVE]),
+        )
+        .order_by(Pairing.id)
+    ).all()
+    partners = []
+    for pairing, topic in rows:
+        pairing.status = PairingStatus.CANCELLED
+        pairing.ended_at, pairing.end_reason = now, "partner_forgotten"
+        pairing.version += 1  # buttons already sent for this pairing become stale
+        other = pairing.other_side(person.id)
+        if other.forgotten_at is None:
+            partners.append(PartnerLeft(pairing.id, other.slack_user_id, topic))
+    return tuple(partners)
+
+
+def _anonymise(person: Person, *, now: datetime) -> None:
+    person.slack_user_id = f"{TOMBSTONE_PREFIX}{person.id}"
+    person.display_name = FORGOTTEN_NAME
+    person.tz, person.tz_offset_seconds = "UTC", 0
+    person.is_slack_admin = False
+    person.career_stage = None
+    person.department = None
+    person.capacity = 1
+    person.paused = True
+    person.snoozed_until = None
+    person.profile_completed_at = None
+    person.unanswered_streak = 0
+    person.forgotten_at = now
+
+
+def tell_partners(
+    session: Session,
+    *,
+    team_id: str,
+    outcome: ForgetOutcome,
+    message_for: Callable[[PartnerLeft], Any],
+    now: datetime,
+) -> None:
+    """Queue a kind note to each person whose open pairing ended (sent by the outbox, once)."""
+    for partner in outcome.partners:
+        outbox.enqueue(
+            session,
+            team_id=team_id,
+            dedupe_key=f"pairing:{partner.pairing_id}:partner-forgotten",
+            kind="partner_left",
+            recipient=partner.slack_user_id,
+            message=message_for(partner),
+            send_after=now,
+        )
