@@ -288,9 +288,10 @@ class _Workspace:
     # --- ids
 
     def next_ts(self) -> str:
-        self._ts_counter += 1
-        micros = self._ts_counter * _TS_STEP_MICROS
-        return f"{_FIRST_TS_SECONDS + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        # Like Slack's: the wall clock (so `oldest` filters work), made strictly increasing.
+        micros = max(int(time.time() * 1_000_000), self._ts_counter + _TS_STEP_MICROS)
+        self._ts_counter = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def next_id(self, prefix: str) -> str:
         self._id_counters[prefix] = self._id_counters.get(prefix, 0) + 1

@@ -90,6 +90,7 @@ def claim(
         row.claimed_at = now
         row.claimed_by = owner
         row.attempts += 1
+    session.flush()  # callers detach the rows to send them outside the transaction
     return rows
 
 

@@ -1,0 +1,129 @@
+"""Exactly-once delivery: re-runs, crashes at any point, two senders, and Slack's failures."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.config import ProgrammeDefaults
+from bot.notify import METADATA_EVENT, Deliverer
+from bot.services import outbox, profiles
+from bot.slack_client import retry_handlers
+from bot.views.common import Message
+from models import OutboxMessage, OutboxStatus, utcnow
+
+
+@pytest.fixture
+def client(fake_slack):
+    return WebClient(token="xoxb-test", base_url=fake_slack.base_url, retry_handlers=retry_handlers())
+
+
+def queue(database, count, *, now=None, prefix="U"):
+    now = now or utcnow()
+    with database.transaction() as session:
+        profiles.ensure_workspace(session, team_id="T1", defaults=ProgrammeDefaults())
+        for n in range(count):
+            outbox.enqueue(session, team_id="T1", dedupe_key=f"test:{n}", kind="test", recipient=f"{prefix}{n:05d}",
+                           message=Message(text=f"hello {n}"), send_after=now)
+
+
+def per_recipient(fake_slack):
+    return Counter(message["channel"] for message in fake_slack.messages())
+
+
+def statuses(database):
+    with database.transaction() as session:
+        return Counter(session.scalars(select(OutboxMessage.status)))
+
+
+def test_enqueue_twice_is_one_message(database, fake_slack, client):
+    queue(database, 3)
+    queue(database, 3)
+    report = Deliverer(database, client).deliver_due()
+    assert report.sent == 3
+    assert Deliverer(database, client).deliver_due().sent == 0
+    assert sorted(per_recipient(fake_slack).values()) == [1, 1, 1]
+
+
+def test_server_errors_and_rate_limits_are_retried_by_slack_sdk(database, fake_slack, client):
+    queue(database, 4)
+    fake_slack.fail_next("chat.postMessage", status=500)
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    report = Deliverer(database, client).deliver_due()
+    assert report.sent == 4 and report.failed == 0
+    assert len(fake_slack.messages()) == 4
+    assert fake_slack.rate_limited_count("chat.postMessage") == 1
+
+
+def test_permanent_error_marks_failed_and_transient_error_retries_later(database, fake_slack, client):
+    queue(database, 2)
+    fake_slack.fail_next("chat.postMessage", error="user_not_found")
+    fake_slack.fail_next("chat.postMessage", error="internal_error")
+    report = Deliverer(database, client).deliver_due()
+    assert (report.sent, report.failed, report.retried) == (0, 1, 1)
+    assert statuses(database) == Counter({OutboxStatus.FAILED: 1, OutboxStatus.PENDING: 1})
+    later = Deliverer(database, client).deliver_due(now=utcnow() + timedelta(minutes=2))
+    assert later.sent == 1
+
+
+def test_crash_after_claim_before_send_is_sent_once_after_restart(database, fake_slack, client):
+    start = utcnow()
+    queue(database, 20, now=start)
+    with database.transaction() as session:  # a sender claims a batch and dies
+        outbox.claim(session, now=start, owner="dead:1", limit=20, stale_after=timedelta(minutes=2))
+    assert Deliverer(database, client).deliver_due(now=start + timedelta(seconds=30)).sent == 0
+    report = Deliverer(database, client).deliver_due(now=start + timedelta(minutes=3))
+    assert report.sent == 20 and report.recovered == 0
+    assert set(per_recipient(fake_slack).values()) == {1}
+
+
+def test_crash_after_slack_accepted_is_not_sent_again(database, fake_slack, client):
+    start = utcnow()
+    queue(database, 10, now=start)
+    with database.transaction() as session:
+        rows = outbox.claim(session, now=start, owner="dead:1", limit=10, stale_after=timedelta(minutes=2))
+        session.expunge_all()
+    for row in rows[:6]:  # it posted six, then died before recording them
+        client.chat_postMessage(channel=row.recipient, text=row.text,
+                                metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}})
+    report = Deliverer(database, client).deliver_due(now=start + timedelta(minutes=3))
+    assert (report.recovered, report.sent) == (6, 4)
+    assert len(fake_slack.messages()) == 10
+    assert set(per_recipient(fake_slack).values()) == {1}
+    assert statuses(database) == Counter({OutboxStatus.SENT: 10})
+
+
+def test_two_senders_at_once_send_each_message_once(database, fake_slack, client):
+    queue(database, 120)
+    reports = []
+
+    def drain(owner):
+        sender = Deliverer(database, WebClient(token="xoxb-test", base_url=fake_slack.base_url), owner=owner,
+                           batch_size=10)
+        reports.append(sender.deliver_due())
+
+    threads = [threading.Thread(target=drain, args=(f"proc:{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(report.sent for report in reports) == 120
+    assert len(fake_slack.messages()) == 120
+    assert set(per_recipient(fake_slack).values()) == {1}
+
+
+def test_group_dm_is_opened_and_remembered(database, fake_slack, client):
+    with database.transaction() as session:
+        profiles.ensure_workspace(session, team_id="T1", defaults=ProgrammeDefaults())
+        outbox.enqueue(session, team_id="T1", dedupe_key="intro", kind="intro", recipient=["U2", "U1"],
+                       message=Message(text="meet"), send_after=utcnow())
+    Deliverer(database, client).deliver_due()
+    group = fake_slack.group_dm_channel_for("U1", "U2")
+    assert [m["text"] for m in fake_slack.messages(group)] == ["meet"]
+    with database.transaction() as session:
+        assert session.scalars(select(OutboxMessage.channel_id)).one() == group
