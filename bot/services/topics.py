@@ -84,7 +84,7 @@ def resolve_topic(session: Session, *, team_id: str, typed: str) -> ResolvedTopi
         _prefer_nicer_casing(existing, display)
         return ResolvedTopic(existing, display, created=False, merged=False)
     close = closest_topic(session, team_id=team_id, key=key, cutoff=MERGE_SIMILARITY)
-    if close is not None and len(key) >= MERGE_MIN_LENGTH:
+    if close is not None and len(key) >= MERGE_MIN_LENGTH and _digits(close.key) == _digits(key):
         return ResolvedTopic(close, display, created=False, merged=True)
     topic = Topic(team_id=team_id, key=key, display_name=display)
     session.add(topic)
@@ -114,6 +114,11 @@ def suggest_topic(session: Session, *, team_id: str, typed: str) -> Topic | None
     return closest_topic(
         session, team_id=team_id, key=topic_key(clean_text(typed)), cutoff=SUGGEST_SIMILARITY
     )
+
+
+def _digits(key: str) -> list[str]:
+    # "Web 2" and "Web 3", "Python 3.11" and "Python 3.12" are different topics, not typos.
+    return re.findall(r"\d+", key)
 
 
 def _prefer_nicer_casing(topic: Topic, display: str) -> None:
