@@ -37,11 +37,16 @@ class ResolvedTopic:
 def clean_text(raw: str) -> str:
     """Printable text on one line: control characters out, whitespace folded, Unicode normalised."""
     text = unicodedata.normalize("NFKC", raw)
-    text = "".join(
-        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char
-        for char in text
-        if unicodedata.category(char) not in ("Cf", "Co", "Cs") or char == "\u200d"
-    )
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if char.isspace() or category in ("Zl", "Zp"):
+            kept.append(" ")
+        elif category in ("Cc", "Cs", "Co") or (category == "Cf" and char != "\u200d"):
+            continue  # NUL, escapes, zero-width spaces and direction overrides (the ZWJ joins emoji)
+        else:
+            kept.append(char)
+    text = "".join(kept)
     return " ".join(text.split())
 
 

@@ -1,0 +1,102 @@
+"""Settings: defaults, parsing, and one clear line naming a bad setting."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_need_nothing_for_the_offline_tools():
+    settings = Settings.from_env({})
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.port == 3000
+    assert settings.programme.matching_weekday == 0 and settings.programme.matching_time == time(9, 0)
+    assert settings.programme.lnl_reminder_minutes == (1440, 15)
+
+
+def test_values_are_parsed():
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "ADMIN_USER_IDS": "U01ABC, W02DEF",
+            "MATCHING_DAY": "Wed",
+            "MATCHING_TIME": "14:30",
+            "MATCHING_TIMEZONE": "Europe/Berlin",
+            "STRICT_REVERSE": "yes",
+            "LNL_REMINDER_MINUTES": "15,60",
+        },
+        require_slack=True,
+    )
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+    assert settings.admin_user_ids == {"U01ABC", "W02DEF"}
+    assert settings.programme.matching_weekday == 2 and settings.programme.matching_time == time(14, 30)
+    assert settings.programme.strict_reverse is True
+    assert settings.programme.lnl_reminder_minutes == (60, 15)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"MATCHING_TIME": "25:00"}, "MATCHING_TIME"),
+        ({"MATCHING_TIMEZONE": "Mars/Olympus"}, "MATCHING_TIMEZONE"),
+        ({"STRICT_REVERSE": "maybe"}, "STRICT_REVERSE"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN"),
+        ({"ADMIN_USER_IDS": "alice"}, "ADMIN_USER_IDS"),
+        ({"SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
+        ({"MATCHING_DAY": "someday"}, "MATCHING_DAY"),
+    ],
+)
+def test_malformed_settings_name_the_setting(env, named):
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env(env)
+
+
+def test_slack_credentials_required_to_serve():
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1"}, require_slack=True)
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
+        Settings.from_env({"SLACK_SIGNING_SECRET": "s"}, require_slack=True)
+
+
+def run_app(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_app_refuses_to_start_with_one_clear_line(tmp_path):
+    result = run_app({"SLACK_BOT_TOKEN": "xoxb-1"}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "flipside: SLACK_SIGNING_SECRET is missing: copy it from your Slack app's Basic Information"
+    ]
+
+
+def test_app_refuses_to_start_without_a_database(tmp_path):
+    result = run_app(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        },
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert "cannot reach the database" in result.stderr and "Traceback" not in result.stderr
