@@ -28,8 +28,9 @@ def wishes(db):
     ids=["missing", "wrong", "stale"],
 )
 def test_badly_signed_requests_are_refused_and_change_nothing(flipside, tamper):
-    body = payloads.slash_command("/teachme", "social media", user="U1", team="T1",
-                                  response_url=flipside.fake.response_url("x"))
+    body = payloads.slash_command(
+        "/teachme", "social media", user="U1", team="T1", response_url=flipside.fake.response_url("x")
+    )
     reply = flipside.http.post(body, **tamper)
     assert reply.status == 401
     time.sleep(0.2)
@@ -126,14 +127,25 @@ def test_users_info_rate_limited_then_profile_synced(flipside):
 def test_profile_modal_answers_inline_errors(flipside):
     reply = flipside.submit(
         Modal.PROFILE,
-        {Block.CAREER_STAGE: payloads.select(None), Block.DEPARTMENT: payloads.text_input("Finance"),
-         Block.CAPACITY: payloads.select("1"), Block.PAUSED: payloads.checkboxes()},
+        {
+            Block.CAREER_STAGE: payloads.select(None),
+            Block.DEPARTMENT: payloads.text_input("Finance"),
+            Block.CAPACITY: payloads.select("1"),
+            Block.PAUSED: payloads.checkboxes(),
+        },
     )
-    assert reply.json() == {"response_action": "errors", "errors": {"career_stage": "Please pick your career stage."}}
+    assert reply.json() == {
+        "response_action": "errors",
+        "errors": {"career_stage": "Please pick your career stage."},
+    }
     reply = flipside.submit(
         Modal.PROFILE,
-        {Block.CAREER_STAGE: payloads.select("senior"), Block.DEPARTMENT: payloads.text_input("   "),
-         Block.CAPACITY: payloads.select("1"), Block.PAUSED: payloads.checkboxes()},
+        {
+            Block.CAREER_STAGE: payloads.select("senior"),
+            Block.DEPARTMENT: payloads.text_input("   "),
+            Block.CAPACITY: payloads.select("1"),
+            Block.PAUSED: payloads.checkboxes(),
+        },
     )
     assert reply.json()["errors"] == {"department": "Please say which department or team you are in."}
     with flipside.db.transaction() as session:
@@ -141,7 +153,9 @@ def test_profile_modal_answers_inline_errors(flipside):
 
 
 def test_wishes_modal_rejects_a_long_topic_inline(flipside):
-    reply = flipside.submit(Modal.WISHES, {Block.TOPICS: payloads.text_input("y" * 81), Block.NOTE: payloads.text_input("")})
+    reply = flipside.submit(
+        Modal.WISHES, {Block.TOPICS: payloads.text_input("y" * 81), Block.NOTE: payloads.text_input("")}
+    )
     assert reply.json()["response_action"] == "errors"
     assert "at most 80 characters" in reply.json()["errors"]["topics"]
 
@@ -149,8 +163,12 @@ def test_wishes_modal_rejects_a_long_topic_inline(flipside):
 def test_profile_modal_saves_and_confirms(flipside):
     reply = flipside.submit(
         Modal.PROFILE,
-        {Block.CAREER_STAGE: payloads.select("executive"), Block.DEPARTMENT: payloads.text_input("<!here> Finance"),
-         Block.CAPACITY: payloads.select("2"), Block.PAUSED: payloads.checkboxes()},
+        {
+            Block.CAREER_STAGE: payloads.select("executive"),
+            Block.DEPARTMENT: payloads.text_input("<!here> Finance"),
+            Block.CAPACITY: payloads.select("2"),
+            Block.PAUSED: payloads.checkboxes(),
+        },
         private_metadata='{"channel_id": "C0GENERAL"}',
     )
     assert reply.status == 200 and reply.body == ""

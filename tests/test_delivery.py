@@ -28,8 +28,15 @@ def queue(database, count, *, now=None, prefix="U"):
     with database.transaction() as session:
         profiles.ensure_workspace(session, team_id="T1", defaults=ProgrammeDefaults())
         for n in range(count):
-            outbox.enqueue(session, team_id="T1", dedupe_key=f"test:{n}", kind="test", recipient=f"{prefix}{n:05d}",
-                           message=Message(text=f"hello {n}"), send_after=now)
+            outbox.enqueue(
+                session,
+                team_id="T1",
+                dedupe_key=f"test:{n}",
+                kind="test",
+                recipient=f"{prefix}{n:05d}",
+                message=Message(text=f"hello {n}"),
+                send_after=now,
+            )
 
 
 def per_recipient(fake_slack):
@@ -89,8 +96,11 @@ def test_crash_after_slack_accepted_is_not_sent_again(database, fake_slack, clie
         rows = outbox.claim(session, now=start, owner="dead:1", limit=10, stale_after=timedelta(minutes=2))
         session.expunge_all()
     for row in rows[:6]:  # it posted six, then died before recording them
-        client.chat_postMessage(channel=row.recipient, text=row.text,
-                                metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}})
+        client.chat_postMessage(
+            channel=row.recipient,
+            text=row.text,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}},
+        )
     report = Deliverer(database, client).deliver_due(now=start + timedelta(minutes=3))
     assert (report.recovered, report.sent) == (6, 4)
     assert len(fake_slack.messages()) == 10
@@ -103,8 +113,9 @@ def test_two_senders_at_once_send_each_message_once(database, fake_slack, client
     reports = []
 
     def drain(owner):
-        sender = Deliverer(database, WebClient(token="xoxb-test", base_url=fake_slack.base_url), owner=owner,
-                           batch_size=10)
+        sender = Deliverer(
+            database, WebClient(token="xoxb-test", base_url=fake_slack.base_url), owner=owner, batch_size=10
+        )
         reports.append(sender.deliver_due())
 
     threads = [threading.Thread(target=drain, args=(f"proc:{n}",)) for n in range(2)]
@@ -120,8 +131,15 @@ def test_two_senders_at_once_send_each_message_once(database, fake_slack, client
 def test_group_dm_is_opened_and_remembered(database, fake_slack, client):
     with database.transaction() as session:
         profiles.ensure_workspace(session, team_id="T1", defaults=ProgrammeDefaults())
-        outbox.enqueue(session, team_id="T1", dedupe_key="intro", kind="intro", recipient=["U2", "U1"],
-                       message=Message(text="meet"), send_after=utcnow())
+        outbox.enqueue(
+            session,
+            team_id="T1",
+            dedupe_key="intro",
+            kind="intro",
+            recipient=["U2", "U1"],
+            message=Message(text="meet"),
+            send_after=utcnow(),
+        )
     Deliverer(database, client).deliver_due()
     group = fake_slack.group_dm_channel_for("U1", "U2")
     assert [m["text"] for m in fake_slack.messages(group)] == ["meet"]

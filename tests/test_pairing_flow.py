@@ -47,10 +47,8 @@ def proposal_dm(flipside, user):
     [call] = [
         c
         for c in flipside.fake.calls_to("chat.postMessage")
-        if (c.decoded.get("channel") == user
-        and "match" in c.decoded["text"].lower())
-        or (c.decoded.get("channel") == user
-        and "learn" in c.decoded["text"].lower())
+        if (c.decoded.get("channel") == user and "match" in c.decoded["text"].lower())
+        or (c.decoded.get("channel") == user and "learn" in c.decoded["text"].lower())
     ][:1]
     return call
 
