@@ -24,12 +24,18 @@ def create_app(
     token_verification: bool = True,
 ) -> App:
     settings.check_slack_credentials()
+    oauth = None
+    if settings.oauth_enabled:
+        from bot.oauth import oauth_settings
+
+        oauth = oauth_settings(settings, database)
     app = App(
         client=client or build_web_client(settings),
         signing_secret=settings.slack_signing_secret,
+        oauth_settings=oauth,
         # Acks go back as soon as ack() is called; the rest of a listener runs after it.
         process_before_response=False,
-        token_verification_enabled=token_verification,
+        token_verification_enabled=token_verification and oauth is None,
         logger=logging.getLogger("flipside.bolt"),
     )
     app.middleware(skip_duplicate_events(database=database))

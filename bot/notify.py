@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -95,6 +96,12 @@ class Deliverer:
     pacer: Pacer | None = None
     batch_size: int = 50
     stale_after: timedelta = STALE_CLAIM
+    # Multi-workspace installs have one bot token per workspace (bot.oauth.token_resolver).
+    token_for: Callable[[str], str | None] | None = None
+
+    def _token(self, row: OutboxMessage) -> dict[str, str]:
+        token = self.token_for(row.team_id) if self.token_for else None
+        return {"token": token} if token else {}
 
     def deliver_due(
         self, *, now: datetime | None = None, team_id: str | None = None, max_batches: int = 10_000
@@ -128,6 +135,7 @@ class Deliverer:
             if self.pacer:
                 self.pacer.wait()
             response = self.client.chat_postMessage(
+                **self._token(row),
                 channel=channel,
                 text=row.text,
                 blocks=row.blocks,
@@ -165,7 +173,7 @@ class Deliverer:
         if len(recipients) == 1:
             return recipients[0]  # a user id posts into the app's DM; a channel id into the channel
         # A group DM has to be opened; remember its id so a recovery can read its history.
-        channel = self.client.conversations_open(users=row.recipient)["channel"]["id"]
+        channel = self.client.conversations_open(users=row.recipient, **self._token(row))["channel"]["id"]
         with self.database.transaction() as session:
             outbox.mark_channel(session, message_id=row.id, channel_id=channel)
         return channel
@@ -177,7 +185,9 @@ class Deliverer:
             if "," in row.recipient:
                 return False  # its group DM id is stored before posting: it was never posted
             if row.recipient.startswith(("U", "W")):
-                channel = self.client.conversations_open(users=row.recipient)["channel"]["id"]
+                channel = self.client.conversations_open(users=row.recipient, **self._token(row))["channel"][
+                    "id"
+                ]
             else:
                 channel = row.recipient
         return self._history_has(channel, row)
@@ -185,7 +195,7 @@ class Deliverer:
     def _history_has(self, channel: str, row: OutboxMessage) -> bool:
         oldest = (row.created_at - timedelta(minutes=1)).timestamp()
         history = self.client.conversations_history(
-            channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200
+            channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200, **self._token(row)
         )
         for message in history.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}

@@ -30,8 +30,12 @@ JOB_DEFAULTS = {
 def job_context(
     *, settings: Settings, database: Database, client: WebClient, now: Callable[[], datetime] = utcnow
 ) -> JobContext:
+    from bot.oauth import token_resolver
+
     pacer = Pacer(settings.post_rate_per_minute, burst=5)
-    return JobContext(settings, database, client, Deliverer(database, client, pacer=pacer), now)
+    token_for = token_resolver(settings, database)
+    deliverer = Deliverer(database, client, pacer=pacer, token_for=token_for)
+    return JobContext(settings, database, client, deliverer, now)
 
 
 def build_scheduler(

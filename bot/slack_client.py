@@ -25,7 +25,8 @@ def retry_handlers(max_retries: int = 3) -> list:
 
 def build_web_client(settings: Settings, *, token: str | None = None, timeout: int = 15) -> WebClient:
     return WebClient(
-        token=token or settings.slack_bot_token,
+        # With OAuth each workspace has its own token, passed per call; no default token then.
+        token=token or (None if settings.oauth_enabled else settings.slack_bot_token),
         base_url=settings.slack_api_url or DEFAULT_API_URL,
         timeout=timeout,
         retry_handlers=retry_handlers(),

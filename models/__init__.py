@@ -29,6 +29,7 @@ from models.topics import (
     WishStatus,
 )
 from models.workspace import ProgrammeSettings, Workspace
+from models import slack_oauth  # noqa: F401  (slack_sdk's OAuth tables join the metadata)
 
 __all__ = [
     "NOTE_MAX_LENGTH",

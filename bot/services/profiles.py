@@ -35,25 +35,33 @@ class ProfileInput:
 
 
 def ensure_workspace(session: Session, *, team_id: str, defaults: ProgrammeDefaults) -> Workspace:
+    """The workspace row and its programme settings, created from the defaults on first contact."""
     workspace = session.get(Workspace, team_id)
     if workspace is None:
-        workspace = Workspace(team_id=team_id)
-        workspace.settings = ProgrammeSettings(
-            channel_id=defaults.channel_id,
-            matching_weekday=defaults.matching_weekday,
-            matching_time=defaults.matching_time.strftime("%H:%M"),
-            matching_timezone=defaults.matching_timezone,
-            strict_reverse=defaults.strict_reverse,
-            proposal_expiry_days=defaults.proposal_expiry_days,
-            checkin_after_days=defaults.checkin_after_days,
-            pairing_max_sessions=defaults.pairing_max_sessions,
-            pairing_max_days=defaults.pairing_max_days,
-            lnl_reminder_minutes=",".join(str(m) for m in defaults.lnl_reminder_minutes),
-            lnl_demand_threshold=defaults.lnl_demand_threshold,
-        )
-        _insert_racing(session, workspace)
-        workspace = session.get(Workspace, team_id) or workspace
+        _insert_racing(session, Workspace(team_id=team_id))
+        workspace = session.get(Workspace, team_id)
+        assert workspace is not None
+    if workspace.settings is None:
+        _insert_racing(session, _settings_from(defaults, team_id))
+        session.refresh(workspace, ["settings"])
     return workspace
+
+
+def _settings_from(defaults: ProgrammeDefaults, team_id: str) -> ProgrammeSettings:
+    return ProgrammeSettings(
+        team_id=team_id,
+        channel_id=defaults.channel_id,
+        matching_weekday=defaults.matching_weekday,
+        matching_time=defaults.matching_time.strftime("%H:%M"),
+        matching_timezone=defaults.matching_timezone,
+        strict_reverse=defaults.strict_reverse,
+        proposal_expiry_days=defaults.proposal_expiry_days,
+        checkin_after_days=defaults.checkin_after_days,
+        pairing_max_sessions=defaults.pairing_max_sessions,
+        pairing_max_days=defaults.pairing_max_days,
+        lnl_reminder_minutes=",".join(str(m) for m in defaults.lnl_reminder_minutes),
+        lnl_demand_threshold=defaults.lnl_demand_threshold,
+    )
 
 
 def get_person(session: Session, *, team_id: str, slack_user_id: str) -> Person | None:

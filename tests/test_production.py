@@ -1,0 +1,132 @@
+"""Production behaviour: OAuth multi-workspace, acks under a slow Web API, event retries, a lost DB."""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.scheduler import job_context, run_job
+from models import Pairing, Person, Topic, Wish
+from tests.conftest import make_settings, serve
+from tests.factories import add_person, eventually
+
+
+def install(flipside, team_id: str, token: str) -> None:
+    """Walk Slack's OAuth flow: install page -> state -> redirect with a code."""
+    base = flipside.http.url.removesuffix("/slack/events")
+    with urllib.request.urlopen(f"{base}/slack/install", timeout=5) as response:
+        page = response.read().decode()
+        # Bolt ties the state to the browser with a Secure cookie; carry it as a browser on https would.
+        cookie = response.headers["Set-Cookie"].split(";")[0]
+    state = re.search(r"state=([\w-]+)", page).group(1)
+    flipside.fake.set_answer(
+        "oauth.v2.access",
+        {"access_token": token, "team": {"id": team_id, "name": team_id}, "authed_user": {"id": "U1"}},
+    )
+    redirect = urllib.request.Request(
+        f"{base}/slack/oauth_redirect?code=c-{team_id}&state={state}", headers={"Cookie": cookie}
+    )
+    with urllib.request.urlopen(redirect, timeout=5) as response:
+        assert response.status == 200
+
+
+@pytest.fixture
+def multi(fake_slack, database):
+    settings = make_settings(
+        fake_slack, database, slack_bot_token=None, slack_client_id="111.222", slack_client_secret="shh"
+    )
+    fake_slack.add_user("U1", team_id="T2", name="t2-priya")
+    yield from serve(settings, database, fake_slack)
+
+
+def test_two_workspaces_installed_through_oauth_never_see_each_other(multi):
+    install(multi, "T1", "xoxb-team-one")
+    install(multi, "T2", "xoxb-team-two")
+    multi.command("/canteach", "social media", user="U2", team="T1")
+    multi.replies(1)
+    multi.command("/teachme", "social media", user="U1", team="T2")
+    reply = multi.replies(2)[-1]
+    assert "nobody teaches it yet" in reply["text"]  # T1's teacher is invisible to T2
+    with multi.db.transaction() as session:
+        topics = session.execute(select(Topic.team_id, Topic.key)).all()
+        assert sorted(topics) == [("T1", "social media"), ("T2", "social media")]
+    add_person(multi.db, "U5", stage="early", department="Ops", teaches="canva", team="T1")
+    add_person(multi.db, "U6", stage="senior", department="Law", learns="canva", team="T2")
+    ctx = job_context(settings=multi.settings, database=multi.db, client=multi.app.client)
+    run_job("matching-round", ctx)
+    with multi.db.transaction() as session:
+        assert session.scalars(select(Pairing)).all() == []  # no pair across workspaces
+    tokens = {call.token for call in multi.fake.calls_to("users.info")}
+    assert tokens <= {"xoxb-team-one", "xoxb-team-two"} and tokens
+
+
+def test_uninstall_stops_jobs_and_keeps_data(multi):
+    install(multi, "T1", "xoxb-team-one")
+    add_person(multi.db, "U5", stage="early", department="Ops", teaches="canva")
+    add_person(multi.db, "U6", stage="senior", department="Law", learns="canva")
+    assert multi.event({"type": "app_uninstalled"}).status == 200
+    ctx = job_context(settings=multi.settings, database=multi.db, client=multi.app.client)
+    eventually(lambda: run_job("matching-round", ctx) == {})
+    with multi.db.transaction() as session:
+        assert len(session.scalars(select(Person)).all()) == 2
+        assert session.scalars(select(Wish)).all()
+
+
+def test_acks_return_fast_even_when_the_web_api_takes_five_seconds(flipside):
+    for method in ("views.open", "users.info", "chat.postEphemeral"):
+        flipside.fake.set_delay(method, 5)
+    started = time.monotonic()
+    reply = flipside.command("/teachme")  # opens a modal: views.open is slow
+    assert reply.status == 200
+    assert time.monotonic() - started < 1.5
+    started = time.monotonic()
+    assert flipside.command("/teachme", "canva").status == 200
+    assert time.monotonic() - started < 1.5
+
+
+def test_event_retries_and_duplicates_are_handled_once(flipside):
+    event = {"type": "app_home_opened", "user": "U1", "tab": "home"}
+    for attempt in range(3):
+        headers = (
+            {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"} if attempt else None
+        )
+        assert flipside.event(event, event_id="Ev0DUPLICATE", headers=headers).status == 200
+    flipside.fake.wait_for("views.publish")
+    time.sleep(0.3)
+    assert len(flipside.fake.calls_to("views.publish")) == 1
+
+
+def test_database_lost_during_a_request_gets_a_friendly_message(fake_slack, tmp_path):
+    from bot import migrations
+    from bot.db import Database
+
+    folder = tmp_path / "db"
+    folder.mkdir()
+    database = Database(f"sqlite:///{folder / 'flipside.db'}")
+    migrations.upgrade(database)
+    settings = make_settings(fake_slack, database)
+    for app in serve(settings, database, fake_slack):
+        app.command("/teachme", "canva")
+        app.replies(1)
+        database.dispose()
+        for path in folder.iterdir():
+            path.unlink()
+        folder.chmod(0o500)  # the database file is gone and cannot come back
+        try:
+            app.command("/teachme", "excel")
+            reply = app.replies(2)[-1]
+            assert "try again" in reply["text"] and "Traceback" not in reply["text"]
+        finally:
+            folder.chmod(0o700)
+
+
+def test_procfile_runs_web_under_gunicorn_a_clock_and_migrations_on_release():
+    root = Path(__file__).resolve().parent.parent
+    procfile = (root / "Procfile").read_text()
+    assert "gunicorn bot.wsgi:application" in procfile and "python -m bot clock" in procfile
+    assert "release: python -m bot migrate" in procfile
