@@ -97,7 +97,10 @@ def print_what_the_bot_knows(session) -> None:
             .where(Topic.team_id == TEAM_ID, Topic.display_name == name)
         )
         print(f"  {name:<24} {count:>3} / {teachers}")
-    print("\n(Typed variants such as 'socail media' and 'social-media' joined the topic 'Social media'.)")
+    social = session.scalars(select(Topic).where(Topic.team_id == TEAM_ID, Topic.key.like("%social%"))).all()
+    variants = ", ".join(repr(v) for v in sample_org.TYPED_VARIANTS["Social media"])
+    print(f"\nPeople typed 'Social media' also as {variants}: Flipside keeps "
+          f"{len(social)} topic for them ({', '.join(t.display_name for t in social)}).")
     sample = everyone[0]
     print(f"\nOne profile, as `/mentoring profile` shows it to {sample.display_name}:")
     wishes_of = ", ".join(w.topic.display_name for w in learning.open_wishes(session, sample)) or "-"
@@ -157,7 +160,7 @@ def print_dms(session, *, limit: int) -> None:
         print(f"To {names.get(row.recipient, row.recipient)}:")
         text = blocks_to_text(row.blocks or [])
         for user_id, name in names.items():
-            text = text.replace(f"<@{user_id}>", f"@{name}")
+            text = text.replace(f"<@{user_id}>", f"@{name}").replace(f"@{user_id}", f"@{name}")
         print("  " + text.replace("\n", "\n  ") + "\n")
 
 
