@@ -92,7 +92,7 @@ def build_proposal(pairing: Pairing, viewer: Person) -> Message:
     else:
         blocks.append(context(STATE_LINE[pairing.status]))
     topic = pairing.topic.display_name
-    return message(f"Flipside match: {topic}", blocks)
+    return message(f"Flipside match: {escape(topic)}", blocks)
 
 
 def build_intro(pairing: Pairing, *, times: list[datetime]) -> Message:
@@ -125,7 +125,7 @@ def build_intro(pairing: Pairing, *, times: list[datetime]) -> Message:
         section("*Times inside both your working hours*\n" + slot_text),
         context("I'll check in after a week. Reply here to agree on a time."),
     ]
-    return message(f"Meet your Flipside partner for {pairing.topic.display_name}", blocks)
+    return message(f"Meet your Flipside partner for {topic}", blocks)
 
 
 def build_decline_notice(pairing: Pairing, *, viewer: Person) -> Message:
@@ -139,7 +139,7 @@ def build_decline_notice(pairing: Pairing, *, viewer: Person) -> Message:
             else "You're free for the next round."
         )
     )
-    return message(f"Update on your {pairing.topic.display_name} pairing", [section(text)])
+    return message(f"Update on your {escape(pairing.topic.display_name)} pairing", [section(text)])
 
 
 def build_reminder(pairing: Pairing, viewer: Person) -> Message:
@@ -149,14 +149,14 @@ def build_reminder(pairing: Pairing, viewer: Person) -> Message:
         f"*{escape(pairing.topic.display_name)}*. The proposal expires "
         f"{slack_date(pairing.expires_at, '{date_short_pretty}')}. Just scroll up to Accept or Decline."
     )
-    return message(f"Reminder: your {pairing.topic.display_name} match", [section(text)])
+    return message(f"Reminder: your {escape(pairing.topic.display_name)} match", [section(text)])
 
 
 def build_expired(pairing: Pairing, viewer: Person) -> Message:
     text = f"The proposal on *{escape(pairing.topic.display_name)}* expired without both answers. " + (
         "Your wish stays open for the next round." if _is_learner(pairing, viewer) else "No worries."
     )
-    return message(f"Your {pairing.topic.display_name} proposal expired", [section(text)])
+    return message(f"Your {escape(pairing.topic.display_name)} proposal expired", [section(text)])
 
 
 def build_checkin(pairing: Pairing, viewer: Person) -> Message:
@@ -164,7 +164,7 @@ def build_checkin(pairing: Pairing, viewer: Person) -> Message:
     text = f":coffee: Did you meet <@{other.slack_user_id}> about *{escape(pairing.topic.display_name)}*?"
     value = button_value(pairing)
     return message(
-        f"Check-in: {pairing.topic.display_name}",
+        f"Check-in: {escape(pairing.topic.display_name)}",
         [
             section(text),
             ActionsBlock(
@@ -219,11 +219,9 @@ def build_feedback_request(pairing: Pairing, viewer: Person) -> Message:
     ]
     buttons = [button("Give feedback", Action.CHECKIN_DONE, f"feedback:{pairing.id}")]
     if _is_learner(pairing, viewer):
-        buttons.append(
-            button(f"I learned {pairing.topic.display_name[:40]}", Action.MARK_LEARNED, str(pairing.id))
-        )
+        buttons.append(button("I learned it: close my wish", Action.MARK_LEARNED, str(pairing.id)))
     blocks.append(ActionsBlock(elements=buttons))
-    return message(f"Your {pairing.topic.display_name} pairing is complete", blocks)
+    return message(f"Your {escape(pairing.topic.display_name)} pairing is complete", blocks)
 
 
 def build_feedback_modal(pairing_id: int, *, topic: str) -> dict[str, Any]:
@@ -265,7 +263,7 @@ def build_unmatched(*, topic: str, why: str) -> Message:
         "again in the next round. Meanwhile, a group Lunch 'n' Learn might be the quickest way in: "
         "`/lunchnlearn list`."
     )
-    return message(f"No match for {topic} this week", [section(text)])
+    return message(f"No match for {escape(topic)} this week", [section(text)])
 
 
 def build_keep_in_ask() -> Message:
