@@ -216,3 +216,17 @@ def test_outbox_rows_are_all_sent(pair):
     with pair.db.transaction() as session:
         statuses = session.scalars(select(OutboxMessage.status)).all()
     assert statuses and set(statuses) == {OutboxStatus.SENT}
+
+
+def test_round_fan_out_failing_midway_is_completed_by_the_next_run_without_duplicates(flipside):
+    for n in range(4):
+        add_person(flipside.db, f"UT{n}", stage=CareerStage.EARLY, department="Ops", teaches=f"skill {n}")
+        add_person(flipside.db, f"UL{n}", stage=CareerStage.SENIOR, department="Legal", learns=f"skill {n}")
+    flipside.fake.fail_next("chat.postMessage", error="internal_error")  # one message fails mid fan-out
+    run_job("matching-round", jobs(flipside))
+    assert len(flipside.fake.messages()) == 7
+    later = utcnow() + timedelta(minutes=2)
+    run_job("deliver-outbox", jobs(flipside, later))
+    run_job("matching-round", jobs(flipside, later))  # a second run of the round adds nothing
+    recipients = [message["channel"] for message in flipside.fake.messages()]
+    assert len(recipients) == 8 and len(set(recipients)) == 8
