@@ -42,6 +42,9 @@ def make_http_server(wsgi_app: WsgiApp, *, host: str = "0.0.0.0", port: int = 30
 
 
 def serve_in_thread(server: WSGIServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, name="flipside-http", daemon=True)
+    # A short poll interval makes shutdown() quick (tests start and stop many servers).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="flipside-http", daemon=True
+    )
     thread.start()
     return thread
