@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import WEEKDAYS, ProgrammeDefaults
@@ -51,15 +51,21 @@ _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 # --- who is an admin --------------------------------------------------------------------------
 
 
-def is_admin(person: Person | None, *, admin_user_ids: Collection[str]) -> bool:
+def is_admin(person: Person | None, *, slack_user_id: str, admin_user_ids: Collection[str]) -> bool:
     """ADMIN_USER_IDS, or a Slack workspace admin or owner (the flag users.info last gave us).
 
     Callers refresh the flag from Slack before an admin action, so a demoted admin loses rights
     at their next click, not a day later.
     """
-    if person is None or person.forgotten_at is not None or person.deactivated_at is not None:
-        return False
-    return person.slack_user_id in admin_user_ids or person.is_slack_admin
+    if slack_user_id in admin_user_ids:
+        return True
+    return (
+        person is not None
+        and person.slack_user_id == slack_user_id
+        and person.is_slack_admin
+        and person.forgotten_at is None
+        and person.deactivated_at is None
+    )
 
 
 # --- programme settings -----------------------------------------------------------------------
@@ -262,7 +268,7 @@ def forget_person(session: Session, *, person: Person, now: datetime) -> ForgetO
         update(OutboxMessage)
         .where(
             OutboxMessage.team_id == person.team_id,
-            OutboxMessage.recipient == old_user_id,
+            _addressed_to(old_user_id),
             OutboxMessage.status == OutboxStatus.PENDING,
         )
         .values(status=OutboxStatus.CANCELLED)
@@ -270,6 +276,17 @@ def forget_person(session: Session, *, person: Person, now: datetime) -> ForgetO
     _anonymise(person, now=now)
     session.flush()
     return ForgetOutcome(wishes, skills, notes, len(partners), partners)
+
+
+def _addressed_to(slack_user_id: str) -> ColumnElement[bool]:
+    """Outbox rows for this user alone or in a group DM ("U1,U2": ids joined by commas)."""
+    recipient = OutboxMessage.recipient
+    return or_(
+        recipient == slack_user_id,
+        recipient.startswith(f"{slack_user_id},", autoescape=True),
+        recipient.endswith(f",{slack_user_id}", autoescape=True),
+        recipient.contains(f",{slack_user_id},", autoescape=True),
+    )
 
 
 def _end_open_pairings(session: Session, *, person: Person, now: datetime) -> tuple[PartnerLeft, ...]:

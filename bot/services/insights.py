@@ -495,8 +495,8 @@ def render_text(report: ProgrammeReport) -> str:
         "",
         _row(
             "Participants",
-            f"{report.participants} ({report.learners_only} learning, {report.teachers_only} teaching, "
-            f"{report.both} both)",
+            f"{report.participants} ({report.learners_only} learning only, "
+            f"{report.teachers_only} teaching only, {report.both} both)",
         ),
         _row(
             "Wishes",

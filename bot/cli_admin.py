@@ -1,0 +1,60 @@
+"""Admin work from the command line: the CSV export to files and the programme report as text.
+
+`python -m bot export` and the demo call these; they hold no argument parsing of their own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.services import insights, workspaces
+from bot.services.export import export_csv
+from bot.services.insights import Period
+
+FORMATS = ("csv",)
+
+
+class AdminCommandError(ValueError):
+    """Bad arguments for an admin command; the message is meant for the terminal."""
+
+
+def resolve_team(session: Session, team_id: str | None) -> str:
+    """The workspace to work on: the one given, or the only one installed."""
+    if team_id:
+        return team_id
+    teams = workspaces.active_team_ids(session)
+    if len(teams) != 1:
+        found = ", ".join(teams) or "none"
+        raise AdminCommandError(f"say which workspace with --team (installed: {found})")
+    return teams[0]
+
+
+def export_command(db: Database, team_id: str | None, out_dir: str | Path, format: str = "csv") -> list[Path]:
+    """Write every export file into `out_dir` (created if missing); returns the paths written."""
+    if format not in FORMATS:
+        raise AdminCommandError(f"unknown export format {format!r}: use one of {', '.join(FORMATS)}")
+    with db.transaction() as session:
+        files = export_csv(session, team_id=resolve_team(session, team_id))
+    directory = Path(out_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files.items():
+        path = directory / name
+        path.write_bytes(data)
+        written.append(path)
+    return written
+
+
+def report_text(session: Session, team_id: str | None, period: Period | str, now: datetime) -> str:
+    """The programme report for `period` ("last_4_weeks", "quarter", "all_time") as plain text."""
+    try:
+        chosen = Period(str(period))
+    except ValueError:
+        choices = ", ".join(p.value for p in Period)
+        raise AdminCommandError(f"unknown period {period!r}: use one of {choices}") from None
+    report = insights.build_report(session, team_id=resolve_team(session, team_id), period=chosen, now=now)
+    return insights.render_text(report)

@@ -1,0 +1,354 @@
+"""The admin section of App Home, and the admin's modals: settings, round preview and run, forget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ChannelSelectElement,
+    CheckboxesElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    TimePickerElement,
+    UserSelectElement,
+)
+
+from bot.config import WEEKDAYS
+from bot.ids import INPUT_ACTION, Action, Modal
+from bot.ids import Block as BlockId
+from bot.services.admin import PartnerLeft, reminder_minutes
+from bot.services.insights import GroupFigures, Period, ProgrammeReport, percent, rating
+from bot.views.common import Message, button, context, message, modal, option, section
+from bot.views.home import ShowAll, build_list_modal, fitted, pack_lines, show_all_button
+from bot.views.text import escape, plural
+from models import ProgrammeSettings
+
+ADMIN_LIST_LIMIT = 5
+DEPARTMENT_LIMIT = 8
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+PREVIEW_BLOCKS = 90
+
+
+def _period_select(current: Period) -> StaticSelectElement:
+    options = [option(period.label, period.value) for period in Period]
+    return StaticSelectElement(
+        action_id=Action.ADMIN_PERIOD,
+        options=options,
+        initial_option=next(o for o in options if o.value == current.value),
+    )
+
+
+def _field(title: str, value: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=f"*{title}*\n{value}")
+
+
+def _group_line(group: GroupFigures) -> str:
+    return (
+        f"• {escape(group.name)}: {plural(group.people, 'person', 'people')} · "
+        f"learning {group.learning} · teaching {group.teaching}"
+    )
+
+
+def build_admin_section(report: ProgrammeReport, settings: ProgrammeSettings) -> list[Block]:
+    """The programme's figures for the chosen period and the admin's controls."""
+    r = report
+    period = r.period.value
+    figures = SectionBlock(
+        fields=[
+            _field(
+                "Participants",
+                f"{r.participants}: {r.learners_only} learn · {r.teachers_only} teach · {r.both} both",
+            ),
+            _field("Wishes", f"{r.wishes_new} new · {r.wishes_open} open now · {r.wishes_met} met"),
+            _field("Pairs proposed", f"{r.pairs_proposed} in {plural(r.rounds, 'round')}"),
+            _field(
+                "Answers",
+                f"{r.pairs_accepted} accepted · {r.pairs_declined} declined · "
+                f"{r.pairs_expired} expired · {r.pairs_waiting} waiting",
+            ),
+            _field("Acceptance rate", f"{percent(r.acceptance_rate)} of {r.pairs_decided} answered"),
+            _field(
+                "Reverse · cross-department",
+                f"{percent(r.reverse_share)} · {percent(r.cross_department_share)} of pairs",
+            ),
+            _field(
+                "Sessions logged",
+                f"{r.sessions_logged} · rated {rating(r.average_session_rating)}"
+                f" · closing feedback {rating(r.average_feedback_rating)}",
+            ),
+            _field(
+                "Lunch 'n' Learn",
+                f"{r.lunch_sessions} held · {r.lunch_attendance} attending · "
+                f"rated {rating(r.average_lunch_rating)} · {r.lunch_upcoming} coming up",
+            ),
+        ]
+    )
+    top = [
+        f"{i}. {escape(t.topic)}: {plural(t.wishes, 'wish', 'wishes')}, {t.teachers} can teach"
+        for i, t in enumerate(r.top_topics, 1)
+    ]
+    unmet = [f"• {escape(t.topic)} ({plural(t.wishes, 'wish', 'wishes')})" for t in r.unmet_topics]
+    unmet_text, unmet_shown = fitted(
+        f"*Unmet demand:* {plural(r.unmet_wishes, 'open wish', 'open wishes')} on "
+        f"{plural(len(r.unmet_topics), 'topic')} no available colleague teaches",
+        unmet,
+        max_items=ADMIN_LIST_LIMIT,
+    )
+    departments = [_group_line(g) for g in r.by_department]
+    department_text, departments_shown = fitted("*By department*", departments, max_items=DEPARTMENT_LIMIT)
+    blocks: list[Block] = [
+        DividerBlock(),
+        HeaderBlock(text=PlainTextObject(text="Programme admin")),
+        section("*Programme figures*", accessory=_period_select(r.period)),
+        figures,
+        section("*Most requested topics*\n" + ("\n".join(top) or "_No new wishes in this period._")),
+        section(unmet_text),
+    ]
+    if unmet_shown < len(unmet):
+        blocks.append(show_all_button(f"Show all {len(unmet)} topics", f"{ShowAll.UNMET.value}:{period}"))
+    blocks.append(
+        section(
+            "*By career stage*\n" + ("\n".join(_group_line(g) for g in r.by_career_stage) or "_Nobody yet._")
+        )
+    )
+    blocks.append(section(department_text if departments else "*By department*\n_Nobody yet._"))
+    if departments_shown < len(departments):
+        blocks.append(
+            show_all_button(
+                f"Show all {len(departments)} departments", f"{ShowAll.DEPARTMENTS.value}:{period}"
+            )
+        )
+    blocks += [
+        context(settings_summary(settings)),
+        ActionsBlock(
+            elements=[
+                button("Settings", Action.ADMIN_OPEN_SETTINGS),
+                button("Preview next round", Action.ADMIN_PREVIEW_ROUND),
+                button("Run round now", Action.ADMIN_RUN_ROUND, style="primary"),
+                button("Export CSV to my DM", Action.ADMIN_EXPORT),
+                button("Forget a person", Action.ADMIN_FORGET_PERSON, style="danger"),
+            ]
+        ),
+    ]
+    return blocks
+
+
+def settings_summary(settings: ProgrammeSettings) -> str:
+    channel = f"<#{settings.channel_id}>" if settings.channel_id else "no programme channel"
+    minutes = ", ".join(str(m) for m in reminder_minutes(settings)) or "none"
+    return (
+        f"{channel} · rounds on {DAY_NAMES[settings.matching_weekday]}s at {settings.matching_time} "
+        f"{escape(settings.matching_timezone)} · strict reverse {'on' if settings.strict_reverse else 'off'} "
+        f"· proposals expire after {plural(settings.proposal_expiry_days, 'day')} · pairings last "
+        f"{plural(settings.pairing_max_sessions, 'session')} or {plural(settings.pairing_max_days, 'day')} "
+        f"· Lunch 'n' Learn reminders {minutes} min before, suggested at "
+        f"{plural(settings.lnl_demand_threshold, 'wish', 'wishes')}"
+    )
+
+
+def build_admin_list(kind: ShowAll, report: ProgrammeReport) -> dict[str, Any]:
+    if kind == ShowAll.UNMET:
+        return build_list_modal(
+            "Unmet demand",
+            [f"• {escape(t.topic)} ({plural(t.wishes, 'wish', 'wishes')})" for t in report.unmet_topics],
+            intro="Open wishes on topics no available colleague teaches: ideas for a Lunch 'n' Learn.",
+        )
+    return build_list_modal(
+        "By department",
+        [_group_line(g) for g in report.by_department],
+        intro=f"{report.period.label}: people in the programme now, and pairs proposed in the period.",
+    )
+
+
+# --- modals -----------------------------------------------------------------------------------
+
+
+def _number(block_id: str, label: str, value: int, low: int, high: int, hint: str) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        element=NumberInputElement(
+            action_id=INPUT_ACTION,
+            is_decimal_allowed=False,
+            initial_value=str(value),
+            min_value=str(low),
+            max_value=str(high),
+        ),
+        hint=PlainTextObject(text=hint),
+    )
+
+
+def _text(block_id: str, label: str, value: str, hint: str) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        element=PlainTextInputElement(action_id=INPUT_ACTION, initial_value=value, max_length=100),
+        hint=PlainTextObject(text=hint),
+    )
+
+
+def build_settings_modal(settings: ProgrammeSettings) -> dict[str, Any]:
+    days = [option(name, code) for name, code in zip(DAY_NAMES, WEEKDAYS, strict=True)]
+    strict = option("Strict reverse: only pair juniors teaching seniors", "strict")
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=BlockId.CHANNEL,
+            label=PlainTextObject(text="Programme channel"),
+            optional=True,
+            element=ChannelSelectElement(action_id=INPUT_ACTION, initial_channel=settings.channel_id),
+            hint=PlainTextObject(text="Where Lunch 'n' Learns are announced."),
+        ),
+        InputBlock(
+            block_id=BlockId.MATCHING_DAY,
+            label=PlainTextObject(text="Matching day"),
+            element=StaticSelectElement(
+                action_id=INPUT_ACTION, options=days, initial_option=days[settings.matching_weekday]
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.MATCHING_TIME,
+            label=PlainTextObject(text="Matching time"),
+            element=TimePickerElement(action_id=INPUT_ACTION, initial_time=settings.matching_time),
+        ),
+        _text(
+            BlockId.MATCHING_TIMEZONE,
+            "Timezone of the matching time",
+            settings.matching_timezone,
+            "A timezone name such as Europe/London or America/New_York.",
+        ),
+        InputBlock(
+            block_id=BlockId.STRICT_REVERSE,
+            label=PlainTextObject(text="Pairing mode"),
+            optional=True,
+            element=CheckboxesElement(
+                action_id=INPUT_ACTION,
+                options=[strict],
+                initial_options=[strict] if settings.strict_reverse else None,
+            ),
+        ),
+        _number(
+            BlockId.PROPOSAL_EXPIRY,
+            "Proposals expire after (days)",
+            settings.proposal_expiry_days,
+            1,
+            60,
+            "Unanswered proposals lapse; a reminder goes halfway.",
+        ),
+        _text(
+            BlockId.PAIRING_LENGTH,
+            "Pairing length: sessions / days",
+            f"{settings.pairing_max_sessions} / {settings.pairing_max_days}",
+            "A pairing ends after this many sessions or days, whichever comes first.",
+        ),
+        _text(
+            BlockId.REMINDERS,
+            "Lunch 'n' Learn reminders (minutes before)",
+            settings.lnl_reminder_minutes.replace(",", ", "),
+            "Comma-separated: 1440 is a day before, 15 a quarter of an hour.",
+        ),
+        _number(
+            BlockId.DEMAND_THRESHOLD,
+            "Suggest a Lunch 'n' Learn at (open wishes)",
+            settings.lnl_demand_threshold,
+            1,
+            1000,
+            "When this many people wish for one topic, a teacher of it is invited to host.",
+        ),
+    ]
+    return modal(callback_id=Modal.ADMIN_SETTINGS, title="Programme settings", blocks=blocks)
+
+
+def build_wait_modal(title: str) -> dict[str, Any]:
+    return modal(
+        callback_id=Modal.SHOW_ALL,
+        title=title,
+        blocks=[section(":hourglass_flowing_sand: Working it out…")],
+        submit=None,
+        close="Close",
+    )
+
+
+def build_preview_modal(text: str) -> dict[str, Any]:
+    """The dry run (plain text from the matching service) as escaped, monospaced sections."""
+    limit = 3000 - 8  # room for the ``` fences
+    chunks = pack_lines(escape(text).splitlines(), limit=limit) or ["(nothing to preview)"]
+    blocks: list[Block] = [
+        context("A dry run: nothing is stored or sent. The real round may differ if people change things.")
+    ]
+    blocks += [section(f"```{chunk}```") for chunk in chunks[:PREVIEW_BLOCKS]]
+    if len(chunks) > PREVIEW_BLOCKS:
+        blocks.append(context("The preview goes on; `python -m bot match --dry-run` prints all of it."))
+    return modal(
+        callback_id=Modal.SHOW_ALL, title="Next round preview", blocks=blocks, submit=None, close="Close"
+    )
+
+
+def build_run_confirm_modal() -> dict[str, Any]:
+    blocks: list[Block] = [
+        section(
+            "*Run a matching round now?*\nEveryone matched gets a proposal DM right away. "
+            "This is an extra round: the weekly one still runs at its usual time."
+        )
+    ]
+    return modal(callback_id=Modal.ADMIN_RUN_CONFIRM, title="Run round now", blocks=blocks, submit="Run now")
+
+
+def build_admin_forget_modal() -> dict[str, Any]:
+    blocks: list[Block] = [
+        section(
+            "For someone who has left: Flipside deletes their wishes, skills, profile and notes, "
+            "ends their open pairings (their partners are told), and keeps their past pairings "
+            "anonymously so the figures still add up. *This cannot be undone.*"
+        ),
+        InputBlock(
+            block_id=BlockId.PERSON,
+            label=PlainTextObject(text="Person to forget"),
+            element=UserSelectElement(action_id=INPUT_ACTION),
+        ),
+    ]
+    return modal(callback_id=Modal.ADMIN_FORGET, title="Forget a person", blocks=blocks, submit="Forget")
+
+
+def build_forget_confirm_modal(*, private_metadata: str = "") -> dict[str, Any]:
+    blocks: list[Block] = [
+        section(
+            "*Forget me?*\nFlipside will delete your wishes, skills, profile and every note you "
+            "wrote, and end your open pairings (your partners are told). Past pairings stay in the "
+            "programme's figures as “Former colleague”, without your name. *This cannot be undone.*"
+        )
+    ]
+    return modal(
+        callback_id=Modal.FORGET_CONFIRM,
+        title="Forget me",
+        blocks=blocks,
+        submit="Forget me",
+        close="Keep my data",
+        private_metadata=private_metadata,
+    )
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def build_notice(text: str) -> Message:
+    return message(text, [section(text)])
+
+
+def build_partner_left(partner: PartnerLeft) -> Message:
+    text = (
+        f":leaves: Your pairing on *{escape(partner.topic)}* has ended: your partner has left the "
+        "programme. You're free for the next matching round."
+    )
+    return message(text, [section(text)])
+
+
+NOT_ADMIN = ":lock: Only programme admins can do that."

@@ -1,0 +1,353 @@
+"""Admin rights, settings validation, the right to be forgotten, and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.cli_admin import AdminCommandError, export_command, report_text, resolve_team
+from bot.config import ProgrammeDefaults
+from bot.ids import Block
+from bot.services import admin, export, insights, outbox, profiles
+from bot.services.insights import Period
+from bot.services.programme import next_matching_round
+from bot.views.common import Message
+from models import (
+    LunchFeedback,
+    LunchSignup,
+    OutboxMessage,
+    OutboxStatus,
+    Pairing,
+    PairingBlock,
+    PairingFeedback,
+    PairingMeeting,
+    PairingStatus,
+    SignupStatus,
+    Skill,
+    Wish,
+)
+from tests.services.test_insights import NOW, Org, days_ago, history
+
+VALID = {
+    Block.CHANNEL: "C0PROGRAMME",
+    Block.MATCHING_DAY: "wed",
+    Block.MATCHING_TIME: "8:30",
+    Block.MATCHING_TIMEZONE: "Europe/Paris",
+    Block.STRICT_REVERSE: True,
+    Block.PROPOSAL_EXPIRY: "7",
+    Block.PAIRING_LENGTH: "8 / 120",
+    Block.REMINDERS: "15, 1440 60",
+    Block.DEMAND_THRESHOLD: "4",
+}
+
+
+@pytest.fixture
+def session(database):
+    with database.transaction() as session:
+        yield session
+
+
+@pytest.fixture
+def org(session):
+    return Org(session)
+
+
+# --- rights -----------------------------------------------------------------------------------
+
+
+def test_admins_are_listed_in_settings_or_slack_admins(org):
+    listed, slack_admin, plain = org.person("UADMIN"), org.person("UOWNER"), org.person("U1")
+    slack_admin.is_slack_admin = True
+    ids = {"UADMIN"}
+    assert admin.is_admin(listed, slack_user_id="UADMIN", admin_user_ids=ids)
+    assert admin.is_admin(None, slack_user_id="UADMIN", admin_user_ids=ids)  # before first contact
+    assert admin.is_admin(slack_admin, slack_user_id="UOWNER", admin_user_ids=ids)
+    assert not admin.is_admin(plain, slack_user_id="U1", admin_user_ids=ids)
+    assert not admin.is_admin(None, slack_user_id="U1", admin_user_ids=ids)
+    # Someone else's row never lends its rights to the user in a payload.
+    assert not admin.is_admin(slack_admin, slack_user_id="U1", admin_user_ids=ids)
+    slack_admin.deactivated_at = NOW
+    assert not admin.is_admin(slack_admin, slack_user_id="UOWNER", admin_user_ids=ids)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_valid_settings_are_parsed_and_normalised():
+    data = admin.parse_settings(dict(VALID))
+    assert data == admin.SettingsInput(
+        channel_id="C0PROGRAMME",
+        matching_weekday=2,
+        matching_time="08:30",
+        matching_timezone="Europe/Paris",
+        strict_reverse=True,
+        proposal_expiry_days=7,
+        pairing_max_sessions=8,
+        pairing_max_days=120,
+        lnl_reminder_minutes=(1440, 60, 15),
+        lnl_demand_threshold=4,
+    )
+    assert admin.parse_settings({**VALID, Block.CHANNEL: None}).channel_id is None
+
+
+def test_every_bad_field_gets_its_own_inline_error():
+    bad = {
+        Block.CHANNEL: "<!channel>",
+        Block.MATCHING_DAY: "someday",
+        Block.MATCHING_TIME: "25:00",
+        Block.MATCHING_TIMEZONE: "Mars/Olympus",
+        Block.STRICT_REVERSE: False,
+        Block.PROPOSAL_EXPIRY: "0",
+        Block.PAIRING_LENGTH: "six",
+        Block.REMINDERS: "15, 99999",
+        Block.DEMAND_THRESHOLD: "'; DROP TABLE people; --",
+    }
+    with pytest.raises(admin.SettingsError) as raised:
+        admin.parse_settings(bad)
+    assert set(raised.value.errors) == set(bad) - {Block.STRICT_REVERSE}
+    assert raised.value.errors[Block.PROPOSAL_EXPIRY] == "Expiry must be between 1 and 60."
+    assert "sessions then days" in raised.value.errors[Block.PAIRING_LENGTH]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (Block.PAIRING_LENGTH, "6 / 3", "Days must be between 7 and 730."),
+        (Block.PAIRING_LENGTH, "0 / 30", "Sessions must be between 1 and 100."),
+        (Block.REMINDERS, "", "Give at least one reminder, e.g. 1440, 15."),
+        (Block.REMINDERS, "1 2 3 4 5 6", "At most 5 reminders."),
+        (Block.MATCHING_TIMEZONE, "", "Use a timezone name like Europe/London or America/New_York."),
+        (Block.DEMAND_THRESHOLD, None, "The threshold must be a whole number."),
+    ],
+)
+def test_edge_values_are_refused_with_a_clear_message(field, value, message):
+    with pytest.raises(admin.SettingsError) as raised:
+        admin.parse_settings({**VALID, field: value})
+    assert raised.value.errors == {field: message}
+
+
+def test_saved_settings_drive_the_next_round(session, org):
+    admin.save_settings(
+        session, team_id="T1", defaults=ProgrammeDefaults(), data=admin.parse_settings(dict(VALID))
+    )
+    stored = profiles.programme_settings(session, team_id="T1", defaults=ProgrammeDefaults())
+    assert (stored.channel_id, stored.matching_weekday, stored.matching_time) == ("C0PROGRAMME", 2, "08:30")
+    assert (stored.lnl_reminder_minutes, stored.strict_reverse) == ("1440,60,15", True)
+    assert admin.reminder_minutes(stored) == (1440, 60, 15)
+    # Monday 23 Nov 12:00 UTC -> Wednesday 25 Nov 08:30 Paris (07:30 UTC)
+    assert next_matching_round(stored, now=NOW).isoformat() == "2026-11-25T07:30:00+00:00"
+
+
+# --- the right to be forgotten ----------------------------------------------------------------
+
+
+def _figures(session):
+    report = insights.build_report(session, team_id="T1", period=Period.ALL_TIME, now=NOW)
+    return (
+        report.participants,
+        report.pairs_proposed,
+        report.pairs_accepted,
+        report.sessions_logged,
+        report.average_session_rating,
+        report.lunch_attendance,
+        report.reverse_pairs,
+    )
+
+
+def test_forgetting_deletes_personal_data_and_keeps_the_figures(session, org):
+    people = history(org)
+    ana, ben, dee = people["ana"], people["ben"], people["dee"]
+    org.wish(ana, "Spreadsheets", note="how to <!channel> pivot")
+    pairing = session.scalars(select(Pairing).where(Pairing.learner_id == ben.id)).first()
+    pairing.explanation = "Ana (early career, Marketing) can teach TikTok"
+    org.meeting(pairing, at=days_ago(1), rating=3, by=ana, note="Ana's private note")
+    session.add(PairingBlock(team_id="T1", person_id=ana.id, blocked_person_id=dee.id))
+    session.add(PairingBlock(team_id="T1", person_id=dee.id, blocked_person_id=ana.id))
+    future = org.lunch(dee, "Later", at=NOW + timedelta(days=2))
+    org.signup(future, ana)
+    for key, recipient in (("x:1", "UANA"), ("x:2", ["UBEN", "UANA"]), ("x:3", "UANAX")):
+        outbox.enqueue(
+            session,
+            team_id="T1",
+            dedupe_key=key,
+            kind="test",
+            recipient=recipient,
+            message=Message("hi", []),
+            send_after=NOW,
+        )
+    session.flush()
+    before = _figures(session)
+
+    outcome = admin.forget_person(session, person=ana, now=NOW)
+
+    assert (outcome.wishes, outcome.skills, outcome.notes_cleared) == (2, 2, 1)
+    # Her one open pairing (teaching Ben TikTok) ends; Ben is the partner to tell.
+    assert [(p.slack_user_id, p.topic) for p in outcome.partners] == [("UBEN", "TikTok")]
+    assert pairing.status == PairingStatus.CANCELLED and pairing.end_reason == "partner_forgotten"
+    assert (ana.display_name, ana.slack_user_id, ana.forgotten_at) == (
+        "Former colleague",
+        f"forgotten-{ana.id}",
+        NOW,
+    )
+    assert (ana.career_stage, ana.department, ana.profile_completed_at, ana.is_slack_admin) == (
+        None,
+        None,
+        None,
+        False,
+    )
+    assert profiles.get_person(session, team_id="T1", slack_user_id="UANA") is None
+    count = lambda model, *where: session.scalar(select(func.count()).select_from(model).where(*where))  # noqa: E731
+    assert count(Wish, Wish.person_id == ana.id) == count(Skill, Skill.person_id == ana.id) == 0
+    assert count(PairingBlock) == 0
+    notes = session.scalars(select(PairingMeeting.note).where(PairingMeeting.logged_by_id == ana.id)).all()
+    assert notes == [None, None]  # her two logged sessions stay, without their notes
+    assert session.scalars(select(PairingFeedback.note).where(PairingFeedback.person_id == ana.id)).all() == [
+        None
+    ]
+    assert all(
+        p.explanation == "" for p in session.scalars(select(Pairing).where(Pairing.teacher_id == ana.id))
+    )
+    assert session.scalar(select(LunchSignup.status).where(LunchSignup.session_id == future.id)) == (
+        SignupStatus.CANCELLED
+    )
+    unsent = dict(session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.status)).all())
+    assert unsent == {
+        "x:1": OutboxStatus.CANCELLED,
+        "x:2": OutboxStatus.CANCELLED,
+        "x:3": OutboxStatus.PENDING,
+    }
+    # Pairings, ratings and attendance stay: the history adds up as before (plus the new session).
+    after = _figures(session)
+    assert after == before
+    assert session.scalar(select(func.count()).select_from(LunchFeedback)) == 2
+
+
+def test_partners_are_told_once_through_the_outbox(session, org):
+    people = history(org)
+    outcome = admin.forget_person(session, person=people["ana"], now=NOW)
+    for _ in range(2):  # a retried request queues nothing new
+        admin.tell_partners(
+            session,
+            team_id="T1",
+            outcome=outcome,
+            message_for=lambda partner: Message(f"{partner.topic} ended", []),
+            now=NOW,
+        )
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "partner_left")).all()
+    assert [(row.recipient, row.text) for row in rows] == [("UBEN", "TikTok ended")]
+
+
+def test_a_forgotten_person_who_comes_back_starts_afresh(session, org):
+    ana = history(org)["ana"]
+    admin.forget_person(session, person=ana, now=NOW)
+    again = profiles.get_or_create_person(
+        session, team_id="T1", slack_user_id="UANA", defaults=ProgrammeDefaults()
+    )
+    assert again.id != ana.id and again.forgotten_at is None and not again.has_profile
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def _rows(files, name):
+    return list(csv.DictReader(io.StringIO(files[name].decode("utf-8-sig"))))
+
+
+def test_export_has_stable_columns_and_one_row_per_record(session, org):
+    people = history(org)
+    org.meeting(
+        session.scalars(select(Pairing)).first(), at=days_ago(1), rating=4, note='=HYPERLINK("http://x")'
+    )
+    files = export.export_csv(session, team_id="T1")
+    assert list(files) == [
+        "pairings.csv",
+        "pairing_sessions.csv",
+        "lunch_sessions.csv",
+        "lunch_signups.csv",
+        "feedback.csv",
+    ]
+    header = files["pairings.csv"].decode("utf-8-sig").splitlines()[0]
+    assert header == ",".join(export.PAIRINGS_COLUMNS)
+    for name, columns in (
+        ("pairing_sessions.csv", export.PAIRING_SESSIONS_COLUMNS),
+        ("lunch_sessions.csv", export.LUNCH_SESSIONS_COLUMNS),
+        ("lunch_signups.csv", export.LUNCH_SIGNUPS_COLUMNS),
+        ("feedback.csv", export.FEEDBACK_COLUMNS),
+    ):
+        assert files[name].decode("utf-8-sig").splitlines()[0] == ",".join(columns)
+
+    pairings = _rows(files, "pairings.csv")
+    assert len(pairings) == 5
+    oldest = pairings[0]
+    assert (oldest["topic"], oldest["learner_slack_id"], oldest["teacher_slack_id"]) == (
+        "Excel",
+        "UANA",
+        "UDEE",
+    )
+    assert (oldest["status"], oldest["sessions_logged"], oldest["average_rating"]) == (
+        "completed",
+        "1",
+        "2.00",
+    )
+    assert oldest["proposed_at"] == days_ago(60).isoformat(timespec="seconds")
+    assert oldest["learner_career_stage"] == "early" and oldest["cross_department"] == "yes"
+    assert len(_rows(files, "pairing_sessions.csv")) == 5
+    [cancelled, lunch, upcoming] = _rows(files, "lunch_sessions.csv")
+    assert (lunch["title"], lunch["attending"], lunch["cancelled_signups"], lunch["average_rating"]) == (
+        "TikTok for beginners",
+        "2",
+        "1",
+        "4.50",
+    )
+    assert cancelled["status"] == "cancelled" and upcoming["attending"] == "0"
+    assert [r["status"] for r in _rows(files, "lunch_signups.csv")] == ["attending", "attending", "cancelled"]
+    feedback = _rows(files, "feedback.csv")
+    assert [r["kind"] for r in feedback].count("lunch") == 2
+    # A note that looks like a formula stays text in a spreadsheet.
+    assert '\'=HYPERLINK("http://x")' in [r["note"] for r in feedback]
+    assert people["ana"].slack_user_id in {r["person_slack_id"] for r in feedback}
+
+
+def test_export_shows_forgotten_people_anonymously(session, org):
+    people = history(org)
+    admin.forget_person(session, person=people["ana"], now=NOW)
+    files = export.export_csv(session, team_id="T1")
+    names = {r["teacher_name"] for r in _rows(files, "pairings.csv")}
+    assert "UANA" not in files["pairings.csv"].decode() and "Former colleague" in names
+
+
+def test_export_of_another_workspace_is_empty(session, org):
+    history(org)
+    Org(session, team="T2")
+    files = export.export_csv(session, team_id="T2")
+    assert all(len(data.decode("utf-8-sig").splitlines()) == 1 for data in files.values())
+
+
+# --- CLI helpers ------------------------------------------------------------------------------
+
+
+def test_export_command_writes_the_files(database, tmp_path):
+    with database.transaction() as session:
+        history(Org(session))
+    written = export_command(database, None, tmp_path / "out")
+    assert sorted(p.name for p in written) == sorted(
+        ["pairings.csv", "pairing_sessions.csv", "lunch_sessions.csv", "lunch_signups.csv", "feedback.csv"]
+    )
+    assert (tmp_path / "out" / "pairings.csv").read_bytes().startswith(b"\xef\xbb\xbfpairing_id,")
+    with pytest.raises(AdminCommandError, match="unknown export format"):
+        export_command(database, "T1", tmp_path, format="xlsx")
+
+
+def test_report_text_and_team_resolution(session, org):
+    history(org)
+    assert "Pairs proposed    5 in 2 rounds" in report_text(session, "T1", "all_time", NOW)
+    assert resolve_team(session, None) == "T1"
+    Org(session, team="T2")
+    with pytest.raises(AdminCommandError, match="installed: T1, T2"):
+        resolve_team(session, None)
+    with pytest.raises(AdminCommandError, match="unknown period"):
+        report_text(session, "T1", "fortnight", NOW)

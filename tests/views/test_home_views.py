@@ -1,0 +1,343 @@
+"""App Home and admin builders: Slack's limits hold for the largest person and admin, text is safe."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.ids import INPUT_ACTION, Action, Modal
+from bot.ids import Block as BlockId
+from bot.services import admin
+from bot.services.insights import (
+    GroupFigures,
+    LunchLine,
+    PairingLine,
+    Period,
+    PersonOverview,
+    ProgrammeReport,
+    SkillLine,
+    TopicDemand,
+    WishLine,
+)
+from bot.views import admin as admin_views
+from bot.views.home import (
+    ShowAll,
+    build_forgotten_home,
+    build_home,
+    build_list_modal,
+    build_show_all,
+    pack_lines,
+)
+from models import Answer, CareerStage, PairingStatus, Person, ProgrammeSettings, SkillLevel
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+NASTY = "<!channel> & <@U999> *bold* " + "x" * 40  # markup that must never ping or render
+
+
+def person(**overrides) -> Person:
+    values = dict(
+        team_id="T1",
+        slack_user_id="U1",
+        display_name="Priya",
+        career_stage=CareerStage.EARLY,
+        department="<Marketing & Sales>",
+        capacity=2,
+        paused=False,
+        profile_completed_at=NOW,
+    )
+    values.update(overrides)
+    return Person(**values)
+
+
+def pairing(i: int, **overrides) -> PairingLine:
+    values = dict(
+        id=i,
+        topic=f"Topic {i} {NASTY}"[:80],
+        learning=i % 2 == 0,
+        partner_name=f"Partner {i}",
+        partner_user_id=f"UP{i}",
+        status=PairingStatus.ACTIVE if i % 3 else PairingStatus.PROPOSED,
+        my_answer=Answer.PENDING,
+        their_answer=Answer.PENDING,
+        expires_at=NOW + timedelta(days=3),
+        accepted_at=NOW - timedelta(days=10),
+        checkin_due_at=NOW + timedelta(days=2),
+        ends_by=NOW + timedelta(days=80),
+        sessions=i,
+    )
+    values.update(overrides)
+    return PairingLine(**values)
+
+
+def busy_overview() -> PersonOverview:
+    """20 wishes with the longest notes, 20 skills, 10 pairings, 10 Lunch 'n' Learns."""
+    return PersonOverview(
+        wishes=tuple(WishLine(f"Wish {i} " + "&" * 70, "<" * 300) for i in range(20)),
+        skills=tuple(SkillLine(f"Skill {i} " + ">" * 70, SkillLevel.EXPERT) for i in range(20)),
+        pairings=tuple(pairing(i) for i in range(10)),
+        lunches=tuple(
+            LunchLine(
+                i, f"Lunch {i} {NASTY}", NOW + timedelta(days=i), "<https://evil|click>" * 20, i == 0, i == 1
+            )
+            for i in range(10)
+        ),
+    )
+
+
+def programme() -> ProgrammeSettings:
+    return ProgrammeSettings(
+        team_id="T1",
+        channel_id="C0PROGRAMME",
+        matching_weekday=0,
+        matching_time="09:00",
+        matching_timezone="Europe/London",
+        strict_reverse=True,
+        proposal_expiry_days=5,
+        checkin_after_days=7,
+        pairing_max_sessions=6,
+        pairing_max_days=90,
+        lnl_reminder_minutes="1440,15",
+        lnl_demand_threshold=3,
+    )
+
+
+def big_report(departments: int = 60, unmet: int = 40) -> ProgrammeReport:
+    return ProgrammeReport(
+        team_id="T1",
+        period=Period.QUARTER,
+        since=NOW - timedelta(weeks=13),
+        until=NOW,
+        learners_only=120,
+        teachers_only=80,
+        both=40,
+        wishes_new=300,
+        wishes_open=250,
+        wishes_met=42,
+        rounds=13,
+        pairs_proposed=400,
+        pairs_accepted=300,
+        pairs_declined=50,
+        pairs_expired=30,
+        pairs_waiting=20,
+        reverse_pairs=260,
+        cross_department_pairs=350,
+        sessions_logged=900,
+        average_session_rating=4.4,
+        closing_feedback=100,
+        average_feedback_rating=4.7,
+        lunch_sessions=12,
+        lunch_attendance=180,
+        average_lunch_rating=4.5,
+        lunch_upcoming=3,
+        top_topics=tuple(TopicDemand(f"Top {i} {NASTY}", 30 - i, i) for i in range(5)),
+        unmet_topics=tuple(TopicDemand(f"Unmet {i} " + "<" * 70, 10, 0) for i in range(unmet)),
+        unmet_wishes=10 * unmet,
+        by_career_stage=tuple(GroupFigures(stage.label, 60, 100, 100) for stage in CareerStage),
+        by_department=tuple(
+            GroupFigures(f"Department {i} " + "&" * 90, 50 - i % 50, 3, 4) for i in range(departments)
+        ),
+    )
+
+
+def sections(view) -> list[str]:
+    return [
+        block["text"]["text"] for block in view["blocks"] if block["type"] == "section" and "text" in block
+    ]
+
+
+def all_text(view) -> str:
+    return json.dumps(view["blocks"], ensure_ascii=False)
+
+
+def action_ids(view) -> list[str]:
+    ids = []
+    for block in view["blocks"]:
+        elements = block.get("elements", []) if block["type"] == "actions" else [block.get("accessory") or {}]
+        ids += [element.get("action_id") for element in elements if element.get("action_id")]
+    return ids
+
+
+def assert_inside_slack_limits(view) -> None:
+    assert len(view["blocks"]) <= 100
+    assert all(len(text) <= 3000 for text in sections(view))
+    assert len(view.get("private_metadata") or "") <= 3000
+    for block in view["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("type") == "button":
+                assert len(element["text"]["text"]) <= 75
+
+
+def assert_no_live_markup(view) -> None:
+    text = all_text(view)
+    assert "<!channel>" not in text and "<@U999>" not in text and "<https://evil" not in text
+
+
+def test_the_busiest_person_seen_by_an_admin_stays_inside_slack_limits():
+    blocks = admin_views.build_admin_section(big_report(), programme())
+    view = build_home(
+        person(), busy_overview(), next_round=NOW, admin_blocks=blocks, private_metadata={"period": "quarter"}
+    )
+    assert_inside_slack_limits(view)
+    assert_no_live_markup(view)
+    values = [
+        element.get("value")
+        for block in view["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    for expected in ("wishes", "skills", "pairings", "lunches", "unmet:quarter", "departments:quarter"):
+        assert expected in values
+    assert json.loads(view["private_metadata"]) == {"period": "quarter"}
+    ids = action_ids(view)
+    for action in (Action.OPEN_PROFILE, Action.OPEN_WISHES, Action.OPEN_SKILLS, Action.ADMIN_PERIOD):
+        assert action in ids
+    for action in (
+        Action.ADMIN_OPEN_SETTINGS,
+        Action.ADMIN_PREVIEW_ROUND,
+        Action.ADMIN_RUN_ROUND,
+        Action.ADMIN_EXPORT,
+        Action.ADMIN_FORGET_PERSON,
+    ):
+        assert action in ids
+
+
+def test_home_shows_a_few_of_each_list_and_says_how_many():
+    view = build_home(person(), busy_overview(), next_round=NOW)
+    text = "\n".join(sections(view))
+    assert "*I want to learn* (20)" in text and "*I can teach* (20)" in text and "*My pairings* (10)" in text
+    assert "Wish 0" in text and "Wish 19" not in text
+    assert text.count("Learning from") + text.count("learning from") + text.count("teaching") >= 5
+    assert "Show all 20 wishes" in all_text(view)
+    assert Action.ADMIN_EXPORT not in action_ids(view)  # no admin section for everyone else
+
+
+def test_a_new_person_is_asked_for_their_profile_and_sees_empty_lists():
+    view = build_home(
+        person(profile_completed_at=None, career_stage=None),
+        PersonOverview((), (), (), ()),
+        next_round=NOW,
+    )
+    text = "\n".join(sections(view))
+    assert "Tell me a little about you" in text and "/teachme" in text and "None right now" in text
+    assert "Show all" not in all_text(view)
+    assert "<!date^1795435200^" in all_text(view)  # next round in the reader's own timezone
+
+
+def test_pairing_states_say_what_to_do_next():
+    waiting = pairing(3, status=PairingStatus.PROPOSED, my_answer=Answer.PENDING, learning=True)
+    accepted = pairing(6, status=PairingStatus.PROPOSED, my_answer=Answer.ACCEPTED, learning=False)
+    active = pairing(
+        1, status=PairingStatus.ACTIVE, sessions=1, partner_user_id=None, partner_name="<Former>"
+    )
+    view = build_home(person(), PersonOverview((), (), (waiting, accepted, active), ()), next_round=NOW)
+    text = "\n".join(sections(view))
+    assert "learning from <@UP3>" in text and "accept or decline in my DM" in text
+    assert "teaching <@UP6>" in text and "waiting for their answer" in text
+    assert "teaching &lt;Former&gt;" in text and "1 session logged" in text and "check in on" in text
+
+
+def test_paused_people_see_it_instead_of_the_next_round():
+    view = build_home(person(paused=True), PersonOverview((), (), (), ()), next_round=NOW)
+    assert "Paused" in all_text(view)
+
+
+@pytest.mark.parametrize("kind", [ShowAll.WISHES, ShowAll.SKILLS, ShowAll.PAIRINGS, ShowAll.LUNCHES])
+def test_show_all_lists_every_item_inside_the_limits(kind):
+    view = build_show_all(kind, busy_overview())
+    assert view["type"] == "modal" and view["callback_id"] == Modal.SHOW_ALL and "submit" not in view
+    assert_inside_slack_limits(view)
+    assert_no_live_markup(view)
+    text = "\n".join(sections(view))
+    expected = {"wishes": "Wish 19", "skills": "Skill 19", "pairings": "Topic 9", "lunches": "Lunch 9"}
+    assert expected[kind.value] in text
+    if kind == ShowAll.WISHES:
+        assert "&lt;" * 300 in text  # the full note, escaped
+
+
+@pytest.mark.parametrize("kind", [ShowAll.UNMET, ShowAll.DEPARTMENTS])
+def test_admin_lists_stay_inside_the_limits_however_long(kind):
+    view = admin_views.build_admin_list(kind, big_report(departments=2000, unmet=2000))
+    assert_inside_slack_limits(view)
+    assert "export has everything" in all_text(view)
+
+
+def test_admin_section_shows_the_figures_and_the_period():
+    blocks = [block.to_dict() for block in admin_views.build_admin_section(big_report(), programme())]
+    text = json.dumps(blocks, ensure_ascii=False)
+    assert "240: 120 learn · 80 teach · 40 both" in text
+    assert "79%" in text  # 300 accepted of 380 answered
+    assert "65% · 88% of pairs" in text
+    select = next(
+        b["accessory"] for b in blocks if b.get("accessory", {}).get("action_id") == Action.ADMIN_PERIOD
+    )
+    assert select["initial_option"]["value"] == "quarter"
+    assert "<#C0PROGRAMME>" in text and "Mondays at 09:00" in text and "strict reverse on" in text
+
+
+def test_the_settings_modal_round_trips_through_the_parser():
+    settings = programme()
+    view = admin_views.build_settings_modal(settings)
+    assert view["callback_id"] == Modal.ADMIN_SETTINGS
+    assert_inside_slack_limits(view)
+    values = {}
+    for block in view["blocks"]:
+        element = block["element"]
+        assert element["action_id"] == INPUT_ACTION
+        initial = (
+            element.get("initial_value")
+            or element.get("initial_time")
+            or element.get("initial_channel")
+            or (element.get("initial_option") or {}).get("value")
+            or [o["value"] for o in element.get("initial_options") or []]
+        )
+        values[block["block_id"]] = initial
+    assert set(values) == {
+        BlockId.CHANNEL,
+        BlockId.MATCHING_DAY,
+        BlockId.MATCHING_TIME,
+        BlockId.MATCHING_TIMEZONE,
+        BlockId.STRICT_REVERSE,
+        BlockId.PROPOSAL_EXPIRY,
+        BlockId.PAIRING_LENGTH,
+        BlockId.REMINDERS,
+        BlockId.DEMAND_THRESHOLD,
+    }
+    values[BlockId.STRICT_REVERSE] = "strict" in values[BlockId.STRICT_REVERSE]
+    parsed = admin.parse_settings(values)
+    assert (parsed.matching_weekday, parsed.matching_time, parsed.lnl_reminder_minutes) == (
+        0,
+        "09:00",
+        (1440, 15),
+    )
+    assert (parsed.pairing_max_sessions, parsed.pairing_max_days, parsed.strict_reverse) == (6, 90, True)
+
+
+def test_preview_modal_escapes_and_splits_a_long_dry_run():
+    text = "\n".join(f"  <!here> pair {i} & explanation " + "y" * 100 for i in range(2500))
+    view = admin_views.build_preview_modal(text)
+    assert_inside_slack_limits(view)
+    assert "<!here>" not in all_text(view) and "&lt;!here&gt;" in all_text(view)
+    assert all(s.startswith("```") and s.endswith("```") for s in sections(view))
+    assert "--dry-run" in all_text(view)
+
+
+def test_confirmation_modals_say_what_happens():
+    forget = admin_views.build_forget_confirm_modal(private_metadata='{"channel_id": "C1"}')
+    assert forget["callback_id"] == Modal.FORGET_CONFIRM and forget["submit"]["text"] == "Forget me"
+    assert "cannot be undone" in all_text(forget)
+    admin_forget = admin_views.build_admin_forget_modal()
+    assert admin_forget["blocks"][1]["block_id"] == BlockId.PERSON
+    assert admin_forget["blocks"][1]["element"]["type"] == "users_select"
+    assert admin_views.build_run_confirm_modal()["callback_id"] == Modal.ADMIN_RUN_CONFIRM
+    assert "forgotten you" in all_text(build_forgotten_home())
+
+
+def test_pack_lines_never_splits_a_line():
+    lines = [f"line {i} " + "z" * 90 for i in range(100)]
+    chunks = pack_lines(lines)
+    assert all(len(chunk) <= 3000 for chunk in chunks)
+    assert "\n".join(chunks).split("\n") == lines
+    assert pack_lines(["q" * 5000]) == ["q" * 2999 + "…"]
+    assert build_list_modal("Empty", [], empty="_none_")["blocks"][0]["text"]["text"] == "_none_"
