@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -22,6 +23,7 @@ def create_app(
     database: Database,
     client: WebClient | None = None,
     token_verification: bool = True,
+    listener_executor: Executor | None = None,
 ) -> App:
     settings.check_slack_credentials()
     oauth = None
@@ -37,6 +39,8 @@ def create_app(
         process_before_response=False,
         token_verification_enabled=token_verification and oauth is None,
         logger=logging.getLogger("flipside.bolt"),
+        # The pool that runs listeners after their ack; tests pass one to wait for it on shutdown.
+        listener_executor=listener_executor,
     )
     app.middleware(skip_duplicate_events(database=database))
     app.middleware(inject_dependencies(settings=settings, database=database))

@@ -129,6 +129,33 @@ def cmd_clock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.cli_admin import AdminCommandError, export_command
+
+    database = open_database(_settings())
+    try:
+        written = export_command(database, args.team, args.out, format=args.format)
+    except AdminCommandError as error:
+        print(f"flipside: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.cli_admin import AdminCommandError, report_text
+
+    database = open_database(_settings())
+    try:
+        with database.transaction() as session:
+            print(report_text(session, args.team, args.period, utcnow()))
+    except AdminCommandError as error:
+        print(f"flipside: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     from bot.services import workspaces
 
@@ -165,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("clock", help="run the scheduler (the Procfile's clock process)").set_defaults(
         func=cmd_clock
     )
+    export = sub.add_parser("export", help="write pairings, sessions and feedback as CSV files")
+    export.add_argument("--format", default="csv", choices=["csv"])
+    export.add_argument("--team", help="workspace (team id); default: the only one")
+    export.add_argument("--out", default="export", help="folder to write into (default ./export)")
+    export.set_defaults(func=cmd_export)
+    report = sub.add_parser("report", help="the programme's figures as text")
+    report.add_argument("--period", default="last_4_weeks", choices=["last_4_weeks", "quarter", "all_time"])
+    report.add_argument("--team", help="workspace (team id); default: the only one")
+    report.set_defaults(func=cmd_report)
     purge = sub.add_parser("purge", help="delete all data of a workspace")
     purge.add_argument("--team", required=True)
     purge.add_argument("--yes", action="store_true")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,10 @@ class Flipside:
 
 
 def serve(settings: Settings, database: Database, fake: FakeSlack) -> Iterator[Flipside]:
-    app = create_app(settings, database=database)
+    # Listeners go on after their ack; the test waits for them at the end so no work of one test
+    # runs into the next (PostgreSQL's tables are shared between tests).
+    listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
+    app = create_app(settings, database=database, listener_executor=listeners)
     server = make_http_server(build_wsgi_app(app), host="127.0.0.1", port=0)
     serve_in_thread(server)
     url = f"http://127.0.0.1:{server.server_port}/slack/events"
@@ -128,6 +132,7 @@ def serve(settings: Settings, database: Database, fake: FakeSlack) -> Iterator[F
     finally:
         server.shutdown()
         server.server_close()
+        listeners.shutdown(wait=True)
 
 
 @pytest.fixture

@@ -156,10 +156,16 @@ def test_decline_tells_other_side_kindly_and_asks_reason(pair):
         private_metadata=str(pairing_id),
     )
     assert reply.status == 200
-    with pair.db.transaction() as session:
-        pairing = session.get(Pairing, pairing_id)
-        assert pairing.status == PairingStatus.DECLINED
-        assert pairing.decline_reason == "Busy quarter <!channel>"
+
+    def reason_saved():
+        with pair.db.transaction() as session:
+            pairing = session.get(Pairing, pairing_id)
+            return (
+                pairing.status == PairingStatus.DECLINED
+                and pairing.decline_reason == "Busy quarter <!channel>"
+            )
+
+    eventually(reason_saved)
     # A stale button: the learner accepts after the teacher declined.
     click(pair, Action.ACCEPT_PAIRING, "U2", value=value)
     assert "changed since" in pair.replies(2)[-1]["text"]

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action
 from bot.listeners.support import person_transaction as _person_session
-from bot.listeners.support import team_of, user_of
+from bot.listeners.support import refresh_home, team_of, user_of
 from bot.services import learning, profiles
 from bot.views import learning as learning_views
 from bot.views import profile as profile_views
@@ -67,7 +67,7 @@ def remove_wish(ack: Ack, body: dict, action: dict, client: WebClient, context: 
     with _person_session(body, context) as (session, person):
         learning.withdraw_wish(session, person, _int(action.get("value")), now=utcnow())
         view = learning_views.build_wishes_modal(learning.open_wishes(session, person))
-    _refresh_modal(client, body, view)
+    _refresh_modal(client, body, view, context)
 
 
 def remove_skill(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
@@ -75,13 +75,16 @@ def remove_skill(ack: Ack, body: dict, action: dict, client: WebClient, context:
     with _person_session(body, context) as (session, person):
         learning.remove_skill(session, person, _int(action.get("value")))
         view = learning_views.build_skills_modal(learning.skills_of(session, person))
-    _refresh_modal(client, body, view)
+    _refresh_modal(client, body, view, context)
 
 
-def _refresh_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+def _refresh_modal(
+    client: WebClient, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
     current = body.get("view") or {}
     view["private_metadata"] = current.get("private_metadata") or ""
     client.views_update(view_id=current["id"], view=view)
+    refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
 def _int(value: Any) -> int:

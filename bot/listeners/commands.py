@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import Command
-from bot.listeners.support import sync_person_from_slack
+from bot.listeners.support import refresh_home, sync_person_from_slack
 from bot.services import learning, profiles
 from bot.services.programme import next_matching_round
 from bot.services.topics import TopicError
@@ -102,6 +102,7 @@ def _record(command: dict, respond: Respond, client: WebClient, context: BoltCon
         # First use: ask for the profile right away (the trigger id is only good for 3 seconds).
         client.views_open(trigger_id=command["trigger_id"], view=profile_modal)
     sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id)
+    refresh_home(client, context, team_id=team_id, user_id=user_id)
 
 
 def handle_mentoring(
@@ -167,6 +168,7 @@ def _set_paused(paused: bool) -> Callable[..., None]:
             else ":arrow_forward: Welcome back! You're in the next matching round."
         )
         _reply(respond, profile_views.build_notice(text))
+        refresh_home(client, context, team_id=command["team_id"], user_id=command["user_id"])
 
     return handler
 

@@ -6,6 +6,7 @@ import logging
 
 from slack_bolt import App, BoltContext
 
+from bot.config import Settings
 from bot.db import Database
 from bot.services import profiles, workspaces
 from models import utcnow

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action, Block, Modal
 from bot.listeners.commands import MENTORING_SUBCOMMANDS
-from bot.listeners.support import input_value, person_transaction, tell_privately, user_of
+from bot.listeners.support import input_value, person_transaction, refresh_home, tell_privately, user_of
 from bot.notify import Deliverer
 from bot.services import outbox, pairings, profiles
 from bot.services.pairings import Outcome
@@ -107,6 +107,8 @@ def _answer(
         client.views_open(
             trigger_id=body["trigger_id"], view=views.build_decline_modal(pairing_id, topic=topic)
         )
+    if pairing_id:
+        refresh_home(client, context, team_id=team_id, user_id=user_of(body))
 
 
 def accept_pairing(ack, body, action, respond, client, context) -> None:

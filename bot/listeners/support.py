@@ -117,3 +117,10 @@ def person_transaction(body: dict[str, Any], context: BoltContext) -> Iterator[t
             session, team_id=team_of(body), slack_user_id=user_of(body), defaults=settings.programme
         )
         yield session, person
+
+
+def refresh_home(client: WebClient, context: BoltContext, *, team_id: str, user_id: str) -> None:
+    """Redraw the person's App Home after a change, so it never shows stale state."""
+    from bot.listeners.home import publish_home  # the home module itself uses these helpers
+
+    publish_home(client, db=context["db"], settings=context["settings"], team_id=team_id, user_id=user_id)

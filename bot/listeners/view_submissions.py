@@ -12,6 +12,7 @@ from bot.listeners.support import (
     input_value,
     metadata,
     person_transaction,
+    refresh_home,
     sync_person_from_slack,
     team_of,
     tell_privately,
@@ -53,6 +54,7 @@ def handle_profile(ack: Ack, body: dict, view: dict, client: WebClient, context:
     db: Database = context["db"]
     settings: Settings = context["settings"]
     sync_person_from_slack(client, db=db, settings=settings, team_id=team_of(body), user_id=user_of(body))
+    refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
 def _validate_topics(ack: Ack, view: dict) -> str | None:
@@ -88,6 +90,7 @@ def handle_wishes(ack: Ack, body: dict, view: dict, client: WebClient, context: 
             needs_profile=not person.has_profile,
         )
     tell_privately(client, user_id=user_of(body), channel_id=metadata(view).get("channel_id"), reply=reply)
+    refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
 def handle_skills(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
@@ -111,6 +114,7 @@ def handle_skills(ack: Ack, body: dict, view: dict, client: WebClient, context: 
             needs_profile=not person.has_profile,
         )
     tell_privately(client, user_id=user_of(body), channel_id=metadata(view).get("channel_id"), reply=reply)
+    refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
 def _next_round(session, body: dict, context: BoltContext):
