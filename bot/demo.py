@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot import migrations, notices, sample_org
+from bot.cli_admin import report_text
 from bot.config import ProgrammeDefaults
 from bot.db import Database
-from bot.services import learning, profiles
+from bot.services import learning, pairings, profiles
 from bot.views.plaintext import blocks_to_text
-from models import OutboxMessage, Pairing, Person, Skill, Topic, Wish, WishStatus, utcnow
+from models import OutboxMessage, Pairing, PairingStatus, Person, Skill, Topic, Wish, WishStatus, utcnow
 
 TEAM_ID = "TDEMO"
 RULE = "─" * 78
@@ -99,8 +101,10 @@ def print_what_the_bot_knows(session) -> None:
         print(f"  {name:<24} {count:>3} / {teachers}")
     social = session.scalars(select(Topic).where(Topic.team_id == TEAM_ID, Topic.key.like("%social%"))).all()
     variants = ", ".join(repr(v) for v in sample_org.TYPED_VARIANTS["Social media"])
-    print(f"\nPeople typed 'Social media' also as {variants}: Flipside keeps "
-          f"{len(social)} topic for them ({', '.join(t.display_name for t in social)}).")
+    print(
+        f"\nPeople typed 'Social media' also as {variants}: Flipside keeps "
+        f"{len(social)} topic for them ({', '.join(t.display_name for t in social)})."
+    )
     sample = everyone[0]
     print(f"\nOne profile, as `/mentoring profile` shows it to {sample.display_name}:")
     wishes_of = ", ".join(w.topic.display_name for w in learning.open_wishes(session, sample)) or "-"
@@ -165,5 +169,77 @@ def print_dms(session, *, limit: int) -> None:
 
 
 def extra_sections(database: Database, *, defaults: ProgrammeDefaults, now, rng: random.Random) -> None:
-    """Lunch 'n' Learn and the admin report, from their own modules."""
-    del database, defaults, now, rng
+    """Lunch 'n' Learn, a simulated month of the programme, and the admin report."""
+    print_lunch_and_learn(database, now=now, rng=rng)
+    _heading("A month later: the admin report in App Home")
+    later = simulate_month(database, defaults=defaults, now=now, rng=rng)
+    with database.transaction() as session:
+        print(report_text(session, TEAM_ID, "last_4_weeks", later))
+
+
+def print_lunch_and_learn(database: Database, *, now, rng: random.Random) -> None:
+    from bot.demo_lunch import demo_lunch
+
+    _heading("Lunch 'n' Learn")
+    with database.transaction() as session:
+        print(demo_lunch(session, team_id=TEAM_ID, now=now, rng=rng))
+
+
+def simulate_month(database: Database, *, defaults: ProgrammeDefaults, now, rng: random.Random):
+    """Four weekly rounds in which people answer, meet and give feedback, through the services."""
+    for week in range(4):
+        moment = now + timedelta(days=7 * week, hours=1)
+        with database.transaction() as session:
+            if week:
+                notices.run_round_and_notify(session, team_id=TEAM_ID, defaults=defaults, now=moment)
+            settings = profiles.programme_settings(session, team_id=TEAM_ID, defaults=defaults)
+            proposed = session.scalars(
+                select(Pairing).where(Pairing.team_id == TEAM_ID, Pairing.status == PairingStatus.PROPOSED)
+            ).all()
+            for pairing in proposed:
+                _answer_like_people_do(session, pairing, settings=settings, now=moment, rng=rng)
+            active = session.scalars(
+                select(Pairing).where(Pairing.team_id == TEAM_ID, Pairing.status == PairingStatus.ACTIVE)
+            ).all()
+            for pairing in active:
+                if rng.random() < 0.7:
+                    value = pairings.button_value(pairing)
+                    change = pairings.log_meeting(
+                        session,
+                        value=value,
+                        person=pairing.learner,
+                        rating=rng.choice((3, 4, 4, 5, 5)),
+                        note=None,
+                        now=moment + timedelta(days=3),
+                        settings=settings,
+                    )
+                    if change.outcome == pairings.Outcome.ENDED or rng.random() < 0.1:
+                        _finish(session, pairing, now=moment + timedelta(days=3), rng=rng)
+        with database.transaction() as session:  # people who never answered: expiry runs
+            pairings.expire_due(session, team_id=TEAM_ID, now=moment + timedelta(days=6))
+    return now + timedelta(days=28)
+
+
+def _answer_like_people_do(session, pairing: Pairing, *, settings, now, rng: random.Random) -> None:
+    roll = rng.random()
+    if roll < 0.15:
+        return  # nobody answers: it expires
+    value = pairings.button_value(pairing)
+    if roll < 0.3:
+        pairings.answer(
+            session, value=value, person=pairing.teacher, accept=False, now=now, settings=settings
+        )
+        return
+    for person in (pairing.learner, pairing.teacher):
+        pairings.answer(session, value=value, person=person, accept=True, now=now, settings=settings)
+
+
+def _finish(session, pairing: Pairing, *, now, rng: random.Random) -> None:
+    if pairing.status == PairingStatus.ACTIVE:
+        pairings.end(pairing, now=now, reason="said_done")
+    for person in (pairing.learner, pairing.teacher):
+        pairings.save_feedback(
+            session, pairing_id=pairing.id, person=person, rating=rng.choice((4, 5)), note=None, now=now
+        )
+    if rng.random() < 0.5:
+        pairings.mark_learned(session, pairing_id=pairing.id, person=pairing.learner, now=now)
