@@ -1,5 +1,6 @@
 """Every model, imported here so Alembic's autogenerate and the schema check see them all."""
 
+from models import slack_oauth  # noqa: F401  (slack_sdk's OAuth tables join the metadata)
 from models.base import Base, utcnow
 from models.delivery import JobRun, OutboxMessage, OutboxStatus, ProcessedEvent
 from models.lunch import (
@@ -29,7 +30,6 @@ from models.topics import (
     WishStatus,
 )
 from models.workspace import ProgrammeSettings, Workspace
-from models import slack_oauth  # noqa: F401  (slack_sdk's OAuth tables join the metadata)
 
 __all__ = [
     "NOTE_MAX_LENGTH",

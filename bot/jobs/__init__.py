@@ -6,6 +6,6 @@ from bot.jobs.base import JobSpec
 
 
 def all_jobs() -> list[JobSpec]:
-    from bot.jobs import delivery, matching
+    from bot.jobs import delivery, lunch, matching
 
-    return [*matching.JOBS, *delivery.JOBS]
+    return [*matching.JOBS, *lunch.JOBS, *delivery.JOBS]

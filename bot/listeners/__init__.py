@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, errors, events, home, pairing, view_submissions
+from bot.listeners import actions, commands, errors, events, home, lunch, pairing, view_submissions
 
 
 def register_all(app: App) -> None:
-    for module in (commands, actions, view_submissions, pairing, events, home, errors):
+    for module in (commands, actions, view_submissions, pairing, lunch, events, home, errors):
         module.register(app)
