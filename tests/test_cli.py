@@ -1,0 +1,114 @@
+"""The management CLI, run as people run it: `python -m bot …` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from models import CareerStage
+from tests.factories import add_person
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(
+    *args: str, database_url: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": database_url, **(extra_env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def org(database):
+    add_person(
+        database, "U1", stage=CareerStage.EARLY, department="Marketing", teaches="social media", name="Priya"
+    )
+    add_person(
+        database,
+        "U2",
+        stage=CareerStage.EXECUTIVE,
+        department="Finance",
+        learns="social media",
+        name="George",
+    )
+    return database
+
+
+def test_demo_runs_offline_and_prints_the_round_and_the_report(tmp_path):
+    result = cli(
+        "demo",
+        "--people",
+        "24",
+        "--database",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        database_url="sqlite:///unused.db",
+    )
+    assert result.returncode == 0, result.stderr
+    for heading in (
+        "What Flipside knows",
+        "The weekly matching round",
+        "proposal DMs",
+        "Lunch 'n' Learn",
+        "the admin report",
+    ):
+        assert heading in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_match_dry_run_prints_pairs_and_stores_nothing(org):
+    result = cli("match", "--dry-run", database_url=org.url)
+    assert result.returncode == 0, result.stderr
+    assert "Priya teaches George social media" in result.stdout
+    again = cli("match", "--dry-run", database_url=org.url)
+    assert again.stdout == result.stdout  # nothing was stored: the same round again
+
+
+def test_match_runs_the_round_once_a_week(org):
+    first = cli("match", database_url=org.url)
+    assert "1 pairs proposed" in first.stdout
+    second = cli("match", database_url=org.url)
+    assert "already ran" in second.stdout
+
+
+def test_jobs_lists_jobs_and_next_runs(org):
+    result = cli("jobs", database_url=org.url)
+    assert result.returncode == 0, result.stderr
+    for job in ("matching-round", "pairing-followups", "deliver-outbox", "lunch-reminders"):
+        assert job in result.stdout
+    assert "matching round for T1" in result.stdout
+
+
+def test_run_unknown_job_names_the_jobs(org):
+    result = cli(
+        "run",
+        "nope",
+        database_url=org.url,
+        extra_env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
+    )
+    assert result.returncode == 2 and "matching-round" in result.stderr
+
+
+def test_export_writes_csv_files(org, tmp_path):
+    cli("match", database_url=org.url)
+    result = cli("export", "--format", "csv", "--out", str(tmp_path / "out"), database_url=org.url)
+    assert result.returncode == 0, result.stderr
+    pairings = (tmp_path / "out" / "pairings.csv").read_text()
+    assert "social media" in pairings
+
+
+def test_purge_needs_yes_then_deletes_the_workspace(org):
+    assert cli("purge", "--team", "T1", database_url=org.url).returncode == 2
+    result = cli("purge", "--team", "T1", "--yes", database_url=org.url)
+    assert "purged T1" in result.stdout
+    assert "nothing to match" in cli("match", "--dry-run", database_url=org.url).stdout
+
+
+def test_migrate_on_an_empty_database(tmp_path):
+    result = cli("migrate", database_url=f"sqlite:///{tmp_path / 'new.db'}")
+    assert result.returncode == 0 and "is at head" in result.stdout
