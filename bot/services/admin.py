@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.config import WEEKDAYS, ProgrammeDefaults
 from bot.ids import Block
 from bot.services import outbox, profiles
+from bot.services.forms import FormError
 from models import (
     LunchFeedback,
     LunchSession,
@@ -71,12 +72,8 @@ def is_admin(person: Person | None, *, slack_user_id: str, admin_user_ids: Colle
 # --- programme settings -----------------------------------------------------------------------
 
 
-class SettingsError(ValueError):
-    """Invalid settings; `errors` maps each faulty input block id to a message for that field."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class SettingsError(FormError):
+    """Invalid programme settings, keyed by input block id."""
 
 
 @dataclass(frozen=True)

@@ -50,99 +50,75 @@ def clean_note(raw: str | None) -> str | None:
     return note or None
 
 
+def _resolved_topics(session: Session, person: Person, raw: str, *, empty_hint: str, outcome: AddOutcome):
+    """Each typed topic resolved to a shared Topic; unusable ones go to `outcome.rejected`."""
+    typed_topics = split_topics(raw)
+    if not typed_topics:
+        raise TopicError(empty_hint)
+    if len(typed_topics) > MAX_TOPICS_PER_COMMAND:
+        raise TopicError(f"That's a lot at once: add up to {MAX_TOPICS_PER_COMMAND} topics in one go.")
+    for typed in typed_topics:
+        try:
+            yield typed, resolve_topic(session, team_id=person.team_id, typed=typed)
+        except TopicError as error:
+            outcome.rejected.append((typed, str(error)))
+
+
 def add_wishes(
     session: Session, person: Person, raw: str, *, note: str | None = None, now: datetime
 ) -> AddOutcome:
     outcome = AddOutcome()
-    typed_topics = split_topics(raw)
-    if not typed_topics:
-        raise TopicError("Tell me what you want to learn, e.g. `/teachme social media`.")
-    if len(typed_topics) > MAX_TOPICS_PER_COMMAND:
-        raise TopicError(f"That's a lot at once: add up to {MAX_TOPICS_PER_COMMAND} topics in one go.")
     cleaned_note = clean_note(note)
     count = len(open_wishes(session, person))
-    for typed in typed_topics:
-        try:
-            resolved = resolve_topic(session, team_id=person.team_id, typed=typed)
-        except TopicError as error:
-            outcome.rejected.append((typed, str(error)))
-            continue
+    hint = "Tell me what you want to learn, e.g. `/teachme social media`."
+    for typed, resolved in _resolved_topics(session, person, raw, empty_hint=hint, outcome=outcome):
         wish = session.scalar(
             select(Wish).where(Wish.person_id == person.id, Wish.topic_id == resolved.topic.id)
         )
         if wish is not None and wish.status == WishStatus.OPEN:
-            if cleaned_note:
-                wish.note = cleaned_note
+            wish.note = cleaned_note or wish.note
             outcome.already.append(resolved.topic)
-            continue
-        if count >= MAX_WISHES:
+        elif count >= MAX_WISHES:
             outcome.rejected.append((typed, f"you already have {MAX_WISHES} open wishes; remove one first"))
-            continue
-        if wish is None:
-            session.add(
-                Wish(
-                    team_id=person.team_id,
-                    person_id=person.id,
-                    topic_id=resolved.topic.id,
-                    note=cleaned_note,
-                    created_at=now,
-                )
-            )
-        else:  # a wish met or withdrawn before comes back, waiting from now
-            wish.status, wish.closed_at, wish.created_at, wish.note = (
-                WishStatus.OPEN,
-                None,
-                now,
-                cleaned_note,
-            )
-        count += 1
-        outcome.added.append(resolved)
+        else:
+            if wish is None:
+                wish = Wish(team_id=person.team_id, person_id=person.id, topic_id=resolved.topic.id)
+                session.add(wish)
+            # New, or a wish met or withdrawn before that comes back: it waits from now.
+            wish.status, wish.closed_at, wish.created_at, wish.note = WishStatus.OPEN, None, now, cleaned_note
+            count += 1
+            outcome.added.append(resolved)
     session.flush()
     return outcome
 
 
 def add_skills(
-    session: Session,
-    person: Person,
-    raw: str,
-    *,
-    level: SkillLevel = SkillLevel.CONFIDENT,
-    now: datetime,
+    session: Session, person: Person, raw: str, *, level: SkillLevel = SkillLevel.CONFIDENT, now: datetime
 ) -> AddOutcome:
     outcome = AddOutcome()
-    typed_topics = split_topics(raw)
-    if not typed_topics:
-        raise TopicError("Tell me what you can teach, e.g. `/canteach excel pivot tables`.")
-    if len(typed_topics) > MAX_TOPICS_PER_COMMAND:
-        raise TopicError(f"That's a lot at once: add up to {MAX_TOPICS_PER_COMMAND} topics in one go.")
     count = len(skills_of(session, person))
-    for typed in typed_topics:
-        try:
-            resolved = resolve_topic(session, team_id=person.team_id, typed=typed)
-        except TopicError as error:
-            outcome.rejected.append((typed, str(error)))
-            continue
+    hint = "Tell me what you can teach, e.g. `/canteach excel pivot tables`."
+    for typed, resolved in _resolved_topics(session, person, raw, empty_hint=hint, outcome=outcome):
         skill = session.scalar(
             select(Skill).where(Skill.person_id == person.id, Skill.topic_id == resolved.topic.id)
         )
         if skill is not None:
             skill.level = level
             outcome.already.append(resolved.topic)
-            continue
-        if count >= MAX_SKILLS:
+        elif count >= MAX_SKILLS:
             outcome.rejected.append((typed, f"you already have {MAX_SKILLS} skills; remove one first"))
-            continue
-        session.add(
-            Skill(
-                team_id=person.team_id,
-                person_id=person.id,
-                topic_id=resolved.topic.id,
-                level=level,
-                created_at=now,
+        else:
+            session.add(
+                Skill(
+                    team_id=person.team_id,
+                    person_id=person.id,
+                    topic_id=resolved.topic.id,
+                    level=level,
+                    created_at=now,
+                )
             )
-        )
-        count += 1
-        outcome.added.append(resolved)
+            count += 1
+            outcome.added.append(resolved)
     session.flush()
     return outcome
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.ids import Block
 from bot.services import outbox
+from bot.services.forms import FormError
 from bot.services.topics import TopicError, clean_text, resolve_topic, validate_topic
 from models import (
     LunchFeedback,
@@ -66,12 +67,8 @@ _BARE_LINK = re.compile(r"^(www\.)?[\w\-]+(\.[\w\-]+)*\.[a-z]{2,}(:\d+)?([/?#]\S
 # ----------------------------------------------------------------------------- proposing
 
 
-class ProposalError(ValueError):
-    """Modal input that cannot be used; `errors` maps input block ids to user-safe messages."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class ProposalError(FormError):
+    """A Lunch 'n' Learn proposal that cannot be used, keyed by input block id."""
 
 
 @dataclass(frozen=True)
