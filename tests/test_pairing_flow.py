@@ -115,9 +115,11 @@ def test_both_accept_introduces_in_group_dm_and_redraws_dms(pair):
     intro = eventually(lambda: pair.fake.messages(pair.fake.group_dm_channel_for("U1", "U2")))
     assert "Meet your Flipside partner" in intro[-1]["text"]
     assert "agenda" in str(intro[-1]["blocks"]).lower()
-    eventually(
-        lambda: any("You are paired" in str(c.decoded.get("blocks")) for c in pair.fake.calls_to("chat.update"))
-    )
+    def redrawn_as_paired():
+        updates = pair.fake.calls_to("chat.update")
+        return any("You are paired" in str(call.decoded.get("blocks")) for call in updates)
+
+    eventually(redrawn_as_paired)
     with pair.db.transaction() as session:
         pairing = session.get(Pairing, pairing_id)
         assert pairing.status == PairingStatus.ACTIVE and pairing.checkin_due_at is not None
