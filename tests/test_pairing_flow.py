@@ -115,6 +115,7 @@ def test_both_accept_introduces_in_group_dm_and_redraws_dms(pair):
     intro = eventually(lambda: pair.fake.messages(pair.fake.group_dm_channel_for("U1", "U2")))
     assert "Meet your Flipside partner" in intro[-1]["text"]
     assert "agenda" in str(intro[-1]["blocks"]).lower()
+
     def redrawn_as_paired():
         updates = pair.fake.calls_to("chat.update")
         return any("You are paired" in str(call.decoded.get("blocks")) for call in updates)
