@@ -240,3 +240,30 @@ def test_round_fan_out_failing_midway_is_completed_by_the_next_run_without_dupli
     run_job("matching-round", jobs(flipside, later))  # a second run of the round adds nothing
     recipients = [message["channel"] for message in flipside.fake.messages()]
     assert len(recipients) == 8 and len(set(recipients)) == 8
+
+
+def test_two_schedulers_running_the_round_at_once_make_one_round(flipside):
+    import threading
+
+    for n in range(5):
+        add_person(flipside.db, f"UT{n}", stage=CareerStage.EARLY, department="Ops", teaches=f"skill {n}")
+        add_person(flipside.db, f"UL{n}", stage=CareerStage.SENIOR, department="Legal", learns=f"skill {n}")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def clock_process():
+        ctx = jobs(flipside)  # each "process" has its own context, deliverer and owner id
+        barrier.wait()
+        results.append(run_job("matching-round", ctx))
+
+    threads = [threading.Thread(target=clock_process) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outcomes = sorted(result["T1"] for result in results)
+    assert outcomes[0].endswith(": 5 pairs") and outcomes[1] == "already ran this week", outcomes
+    with flipside.db.transaction() as session:
+        assert len(session.scalars(select(Pairing)).all()) == 5
+    recipients = [message["channel"] for message in flipside.fake.messages()]
+    assert len(recipients) == 10 and len(set(recipients)) == 10
