@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.config import ProgrammeDefaults
 from bot.services import outbox, rounds
 from bot.services.matching import UnmatchedReason
-from bot.services.pairings import suggest_meeting_times
+from bot.services.pairings import Change, Outcome, suggest_meeting_times
 from bot.views import pairing as views
 from models import Pairing, Person, Wish
 
@@ -159,6 +159,17 @@ def enqueue_unmatched(
         views.build_unmatched(topic=topic, why=rounds.UNMATCHED_TEXT[reason].format(topic=topic)),
         now,
     )
+
+
+def after_answer(session: Session, change: Change, *, now: datetime) -> None:
+    """What an accept or decline must tell people: the introduction, or the kind notice."""
+    pairing, person = change.pairing, change.person
+    if pairing is None or person is None:
+        return
+    if change.outcome == Outcome.BOTH_ACCEPTED:
+        enqueue_intro(session, pairing, now=now)
+    elif change.outcome == Outcome.DECLINED:
+        enqueue_declined(session, pairing, declined_by=person, now=now)
 
 
 def run_round_and_notify(

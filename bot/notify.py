@@ -83,6 +83,7 @@ class Pacer:
 class DeliveryReport:
     sent: int = 0
     recovered: int = 0  # found already in Slack after a crash: not sent again
+    skipped: int = 0  # another sender had taken the row over
     failed: int = 0
     retried: int = 0
     errors: list[str] = field(default_factory=list)
@@ -104,7 +105,12 @@ class Deliverer:
         return {"token": token} if token else {}
 
     def deliver_due(
-        self, *, now: datetime | None = None, team_id: str | None = None, max_batches: int = 10_000
+        self,
+        *,
+        now: datetime | None = None,
+        team_id: str | None = None,
+        key_prefix: str | None = None,
+        max_batches: int = 10_000,
     ) -> DeliveryReport:
         """Send everything due now, batch by batch, until nothing is left."""
         report = DeliveryReport()
@@ -118,6 +124,7 @@ class Deliverer:
                     limit=self.batch_size,
                     stale_after=self.stale_after,
                     team_id=team_id,
+                    key_prefix=key_prefix,
                 )
                 session.expunge_all()
             if not rows:
@@ -128,12 +135,16 @@ class Deliverer:
 
     def _deliver_one(self, row: OutboxMessage, report: DeliveryReport) -> None:
         try:
+            if self.pacer:
+                self.pacer.wait()
+            with self.database.transaction() as session:
+                if not outbox.renew_claim(session, message_id=row.id, owner=self.owner, now=utcnow()):
+                    report.skipped += 1  # taken over by another sender while we waited our turn
+                    return
             if row.attempts > 1 and self._already_in_slack(row):
                 report.recovered += 1
                 return
             channel = row.channel_id or self._channel_for(row)
-            if self.pacer:
-                self.pacer.wait()
             response = self.client.chat_postMessage(
                 **self._token(row),
                 channel=channel,

@@ -145,3 +145,29 @@ def test_group_dm_is_opened_and_remembered(database, fake_slack, client):
     assert [m["text"] for m in fake_slack.messages(group)] == ["meet"]
     with database.transaction() as session:
         assert session.scalars(select(OutboxMessage.channel_id)).one() == group
+
+
+def test_a_slow_sender_whose_rows_were_taken_over_does_not_send_them_again(database, fake_slack, client):
+    start = utcnow()
+    queue(database, 5, now=start)
+    slow = Deliverer(database, client, owner="slow:1")
+    with database.transaction() as session:  # the slow sender claimed a batch, then waited its turn
+        rows = outbox.claim(session, now=start, owner="slow:1", limit=5, stale_after=timedelta(minutes=2))
+        session.expunge_all()
+    taker = Deliverer(database, client, owner="fast:2").deliver_due(now=start + timedelta(minutes=3))
+    assert taker.sent == 5
+    report = slow.deliver_due()  # nothing due for it any more
+    for row in rows:  # and its own batch, resumed late, is refused row by row
+        slow._deliver_one(row, report)
+    assert report.skipped == 5 and report.sent == 0
+    assert set(per_recipient(fake_slack).values()) == {1} and len(fake_slack.messages()) == 5
+
+
+def test_an_uninstalled_workspace_gets_nothing_sent(database, fake_slack, client):
+    from bot.services import workspaces
+
+    queue(database, 3)
+    with database.transaction() as session:
+        workspaces.mark_uninstalled(session, team_id="T1", now=utcnow())
+    assert Deliverer(database, client).deliver_due().sent == 0
+    assert fake_slack.messages() == []

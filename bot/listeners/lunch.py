@@ -58,9 +58,12 @@ def _open_or_push(client: WebClient, body: dict[str, Any], view: dict[str, Any])
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def _flush_outbox(context: BoltContext, client: WebClient, team_id: str) -> None:
+def _flush_outbox(context: BoltContext, client: WebClient, team_id: str, *, session_id: int) -> None:
     """Send what this request queued (announcement, DMs) now rather than at the next job tick."""
-    Deliverer(context["db"], client).deliver_due(team_id=team_id, max_batches=1)
+    # Only this session's messages: a click must not turn into someone else's fan-out.
+    Deliverer(context["db"], client).deliver_due(
+        team_id=team_id, key_prefix=f"lunch:{session_id}:", max_batches=1
+    )
 
 
 def _programme(session: Session, team_id: str, context: BoltContext):
@@ -310,7 +313,7 @@ def _post_announcement(
             lunch = session.get(LunchSession, session_id)
             assert lunch is not None
             outbox.cancel(session, team_id=team_id, key_prefix=lunches.announce_key(lunch))
-    _flush_outbox(context, client, team_id)
+    _flush_outbox(context, client, team_id, session_id=session_id)
     with db.transaction() as session:
         lunch = session.get(LunchSession, session_id)
         assert lunch is not None
@@ -398,7 +401,7 @@ def _after_seat_change(body: dict, client: WebClient, context: BoltContext, chan
     )
     refresh_announcement(client, db, team_id=team_id, session_id=change.lunch.id)
     if change.promoted:
-        _flush_outbox(context, client, team_id)
+        _flush_outbox(context, client, team_id, session_id=change.lunch.id)
 
 
 # ----------------------------------------------------------------------------- the session menu
@@ -547,7 +550,7 @@ def _after_host_change(
         return
     team_id = team_of(body)
     refresh_announcement(client, context["db"], team_id=team_id, session_id=change.lunch.id)
-    _flush_outbox(context, client, team_id)
+    _flush_outbox(context, client, team_id, session_id=change.lunch.id)
 
 
 # ----------------------------------------------------------------------------- feedback

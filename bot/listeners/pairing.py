@@ -16,7 +16,14 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action, Block, Modal
 from bot.listeners.commands import MENTORING_SUBCOMMANDS
-from bot.listeners.support import input_value, person_transaction, refresh_home, tell_privately, user_of
+from bot.listeners.support import (
+    input_value,
+    person_transaction,
+    refresh_home,
+    tell_privately,
+    try_slack,
+    user_of,
+)
 from bot.notify import Deliverer
 from bot.services import outbox, pairings, profiles
 from bot.services.pairings import Outcome
@@ -47,9 +54,9 @@ def _programme(session, person: Person, context: BoltContext):
     return profiles.programme_settings(session, team_id=person.team_id, defaults=settings.programme)
 
 
-def _flush_outbox(context: BoltContext, client: WebClient, team_id: str) -> None:
+def _flush_outbox(context: BoltContext, client: WebClient, team_id: str, *, key_prefix: str) -> None:
     """Send what this click queued (intro, notices) now rather than at the next job tick."""
-    Deliverer(context["db"], client).deliver_due(team_id=team_id, max_batches=1)
+    Deliverer(context["db"], client).deliver_due(team_id=team_id, key_prefix=key_prefix, max_batches=1)
 
 
 def _redraw_proposals(client: WebClient, db: Database, pairing_id: int) -> None:
@@ -92,22 +99,20 @@ def _answer(
             now=utcnow(),
             settings=_programme(session, person, context),
         )
-        pairing = change.pairing
-        if change.outcome == Outcome.BOTH_ACCEPTED and pairing is not None:
-            notices.enqueue_intro(session, pairing, now=utcnow())
-        elif change.outcome == Outcome.DECLINED and pairing is not None:
-            notices.enqueue_declined(session, pairing, declined_by=person, now=utcnow())
-        team_id, pairing_id = person.team_id, pairing.id if pairing else None
-        topic = pairing.topic.display_name if pairing else ""
+        notices.after_answer(session, change, now=utcnow())
+        team_id, pairing_id = person.team_id, change.pairing.id if change.pairing else None
+        topic = change.pairing.topic.display_name if change.pairing else ""
+    if change.outcome == Outcome.DECLINED and pairing_id:
+        # First: the trigger id behind this click is only good for 3 seconds.
+        try_slack(
+            client.views_open,
+            trigger_id=body["trigger_id"],
+            view=views.build_decline_modal(pairing_id, topic=topic),
+        )
     _ephemeral(respond, OUTCOME_TEXT[change.outcome])
     if change.outcome in (Outcome.BOTH_ACCEPTED, Outcome.DECLINED, Outcome.WAITING_FOR_OTHER) and pairing_id:
         _redraw_proposals(client, context["db"], pairing_id)
-        _flush_outbox(context, client, team_id)
-    if change.outcome == Outcome.DECLINED and pairing_id:
-        client.views_open(
-            trigger_id=body["trigger_id"], view=views.build_decline_modal(pairing_id, topic=topic)
-        )
-    if pairing_id:
+        _flush_outbox(context, client, team_id, key_prefix=f"pairing:{pairing_id}:")
         refresh_home(client, context, team_id=team_id, user_id=user_of(body))
 
 
@@ -171,7 +176,7 @@ def checkin_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
         client, user_id=user_of(body), channel_id=None, reply=views.build_notice(OUTCOME_TEXT[change.outcome])
     )
     if change.outcome == Outcome.ENDED:
-        _flush_outbox(context, client, team_id)
+        _flush_outbox(context, client, team_id, key_prefix=f"pairing:{change.pairing.id}:")
 
 
 def checkin_not_yet(ack: Ack, respond: Respond) -> None:
@@ -204,7 +209,7 @@ def checkin_done(
         team_id = person.team_id
     _ephemeral(respond, OUTCOME_TEXT[change.outcome])
     if change.outcome == Outcome.ENDED:
-        _flush_outbox(context, client, team_id)
+        _flush_outbox(context, client, team_id, key_prefix=f"pairing:{change.pairing.id}:")
 
 
 def feedback_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:

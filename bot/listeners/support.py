@@ -124,3 +124,12 @@ def refresh_home(client: WebClient, context: BoltContext, *, team_id: str, user_
     from bot.listeners.home import publish_home  # the home module itself uses these helpers
 
     publish_home(client, db=context["db"], settings=context["settings"], team_id=team_id, user_id=user_id)
+
+
+def try_slack(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """A Web API call made after our work is committed: if Slack fails, log it, never undo or alarm."""
+    try:
+        return call(*args, **kwargs)
+    except SlackApiError as error:
+        logger.warning("%s failed: %s", getattr(call, "__name__", "Slack call"), error.response.get("error"))
+        return None

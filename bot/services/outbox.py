@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import OutboxMessage, OutboxStatus
+from models import OutboxMessage, OutboxStatus, Workspace
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ def claim(
     limit: int,
     stale_after: timedelta,
     team_id: str | None = None,
+    key_prefix: str | None = None,
 ) -> list[OutboxMessage]:
     """Mark up to `limit` due rows as being sent by `owner`, and return them.
 
@@ -78,9 +79,17 @@ def claim(
         (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.send_after <= now),
         (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at <= now - stale_after),
     )
-    query = select(OutboxMessage).where(due).order_by(OutboxMessage.send_after, OutboxMessage.id).limit(limit)
+    installed = select(Workspace.team_id).where(Workspace.uninstalled_at.is_(None))
+    query = (
+        select(OutboxMessage)
+        .where(due, OutboxMessage.team_id.in_(installed))  # an uninstalled workspace's tokens are dead
+        .order_by(OutboxMessage.send_after, OutboxMessage.id)
+        .limit(limit)
+    )
     if team_id is not None:
         query = query.where(OutboxMessage.team_id == team_id)
+    if key_prefix is not None:
+        query = query.where(OutboxMessage.dedupe_key.startswith(key_prefix))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # Two senders never take the same row; each skips what the other holds.
         query = query.with_for_update(skip_locked=True)
@@ -92,6 +101,24 @@ def claim(
         row.attempts += 1
     session.flush()  # callers detach the rows to send them outside the transaction
     return rows
+
+
+def renew_claim(session: Session, *, message_id: int, owner: str, now: datetime) -> bool:
+    """Right before sending: still ours? Renews the claim, so nobody takes it over mid-send.
+
+    A batch is claimed at once but sent one by one at Slack's pace; a row late in a slow batch
+    may have been taken over as stale by another sender, and then this sender must skip it.
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.claimed_by == owner,
+            OutboxMessage.status == OutboxStatus.SENDING,
+        )
+        .values(claimed_at=now)
+    )
+    return bool(result.rowcount)
 
 
 def mark_sent(session: Session, *, message_id: int, channel_id: str, ts: str, now: datetime) -> None:
