@@ -117,12 +117,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_clock(args: argparse.Namespace) -> int:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.runtime import reactivate_workspace
     from bot.scheduler import build_scheduler
     from bot.slack_client import build_web_client
 
     settings = load_settings(require_slack=True)
     database = open_database(settings)
-    scheduler = build_scheduler(settings=settings, database=database, client=build_web_client(settings))
+    client = build_web_client(settings)
+    if not settings.oauth_enabled:
+        try:
+            reactivate_workspace(settings, database, client)
+        except SlackApiError as error:
+            raise StartupError(
+                f"Slack refused the bot token ({error.response.get('error')}); check SLACK_BOT_TOKEN"
+            ) from None
+    scheduler = build_scheduler(settings=settings, database=database, client=client)
     logging.getLogger(__name__).info("clock: %d jobs scheduled", len(scheduler.get_jobs()))
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()

@@ -37,11 +37,25 @@ def open_database(settings: Settings) -> Database:
 
 def build_app(settings: Settings, database: Database) -> App:
     try:
-        return create_app(settings, database=database)
+        app = create_app(settings, database=database)
+        if not settings.oauth_enabled:
+            reactivate_workspace(settings, database, app.client)
+        return app
     except (BoltError, SlackApiError) as error:
         raise StartupError(f"Slack refused the bot token ({error}); check SLACK_BOT_TOKEN") from None
     except ConfigError as error:
         raise StartupError(str(error)) from None
+
+
+def reactivate_workspace(settings: Settings, database: Database, client) -> None:
+    """Single-token mode: the token we start with is live, so its workspace is installed again
+    (after an uninstall and a reinstall with a new SLACK_BOT_TOKEN, its jobs resume)."""
+    from bot.services import profiles
+
+    team_id = client.auth_test()["team_id"]
+    with database.transaction() as session:
+        workspace = profiles.ensure_workspace(session, team_id=team_id, defaults=settings.programme)
+        workspace.uninstalled_at = None
 
 
 def start_app() -> None:

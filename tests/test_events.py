@@ -38,3 +38,13 @@ def test_tokens_revoked_stops_jobs_for_that_workspace(flipside):
     eventually(stopped)
     ctx = job_context(settings=flipside.settings, database=flipside.db, client=flipside.app.client)
     assert run_job("pairing-followups", ctx) == {}
+
+
+def test_user_tokens_revoked_changes_nothing(flipside):
+    add_person(flipside.db, "U1", stage=CareerStage.EARLY, department="Ops", teaches="canva")
+    assert flipside.event({"type": "tokens_revoked", "tokens": {"oauth": ["U1"]}}).status == 200
+    import time
+
+    time.sleep(0.3)
+    with flipside.db.transaction() as session:
+        assert session.get(Workspace, "T1").uninstalled_at is None

@@ -68,7 +68,7 @@ def pairing_followups(ctx: JobContext) -> dict[str, Any]:
             checkins = pairings.due_checkins(session, team_id=team_id, now=now)
             for pairing in checkins:
                 notices.enqueue_checkin(session, pairing, now=now)
-                pairings.schedule_next_checkin(pairing)
+                pairings.schedule_next_checkin(pairing, now=now)
             ended = pairings.end_overdue(session, team_id=team_id, now=now)
             for pairing in ended:
                 notices.enqueue_feedback_request(session, pairing, now=now)

@@ -12,10 +12,8 @@ from sqlalchemy.exc import OperationalError
 
 logger = logging.getLogger(__name__)
 
-SORRY = (
-    ":hourglass: Sorry, something went wrong on my side and nothing was changed. "
-    "Please try again in a minute."
-)
+# Not "nothing was changed": the failure may come after the work was saved (a Slack call after it).
+SORRY = ":hourglass: Sorry, something went wrong on my side. Please try again in a minute."
 
 
 def handle_error(error: Exception, body: dict[str, Any], client: WebClient, response: BoltResponse | None):

@@ -35,7 +35,13 @@ def handle_uninstalled(body: dict, context: BoltContext) -> None:
     logger.info("workspace uninstalled or tokens revoked; its jobs stop, its data stays")
 
 
+def handle_tokens_revoked(event: dict, body: dict, context: BoltContext) -> None:
+    # Only the bot's tokens matter to us; a user revoking their own token changes nothing.
+    if (event.get("tokens") or {}).get("bot"):
+        handle_uninstalled(body, context)
+
+
 def register(app: App) -> None:
     app.event("user_change")(handle_user_change)
     app.event("app_uninstalled")(handle_uninstalled)
-    app.event("tokens_revoked")(handle_uninstalled)
+    app.event("tokens_revoked")(handle_tokens_revoked)

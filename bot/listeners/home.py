@@ -143,12 +143,16 @@ def show_all(ack: Ack, body: dict, action: dict, client: WebClient, context: Bol
 # --- admin actions ----------------------------------------------------------------------------
 
 
-def _allowed(client: WebClient, body: dict, context: BoltContext) -> bool:
-    """Whether the user in this payload is an admin now; if not, they are told so privately."""
+def _allowed(client: WebClient, body: dict, context: BoltContext, *, fresh: bool = True) -> bool:
+    """Whether the user in this payload is an admin now; if not, they are told so privately.
+
+    `fresh=False` is for modal submissions, which must be acked within 3 seconds: they trust the
+    flag that the button opening the modal has just refreshed from Slack.
+    """
     db: Database = context["db"]
     settings: Settings = context["settings"]
     team_id, user_id = team_of(body), user_of(body)
-    if user_id not in settings.admin_user_ids:
+    if fresh and user_id not in settings.admin_user_ids:
         # Slack-granted rights: ask users.info again rather than trust a day-old flag. If Slack
         # cannot answer, the flag it gave us last stays in force.
         sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id, force=True)
@@ -198,7 +202,7 @@ def _period_metadata(body: dict) -> str:
 
 
 def settings_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
-    if not _allowed(client, body, context):
+    if not _allowed(client, body, context, fresh=False):
         ack(response_action="errors", errors={Block.CHANNEL: admin_views.NOT_ADMIN})
         return
     values: dict[str, Any] = {block: input_value(view, block) for block in SETTINGS_FIELDS}
@@ -247,7 +251,7 @@ def open_run_confirm(ack: Ack, body: dict, client: WebClient, context: BoltConte
 
 
 def run_round_confirmed(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
-    allowed = _allowed(client, body, context)
+    allowed = _allowed(client, body, context, fresh=False)
     ack()
     if not allowed:
         return
@@ -311,7 +315,7 @@ def open_forget_person(ack: Ack, body: dict, client: WebClient, context: BoltCon
 def forget_person_submitted(
     ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext
 ) -> None:
-    if not _allowed(client, body, context):
+    if not _allowed(client, body, context, fresh=False):
         ack(response_action="errors", errors={Block.PERSON: admin_views.NOT_ADMIN})
         return
     target = str(input_value(view, Block.PERSON) or "")

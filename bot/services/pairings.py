@@ -286,9 +286,10 @@ def due_checkins(session: Session, *, team_id: str, now: datetime) -> list[Pairi
     )
 
 
-def schedule_next_checkin(pairing: Pairing) -> None:
+def schedule_next_checkin(pairing: Pairing, *, now: datetime) -> None:
+    # After downtime the next one is a week from now, not a string of overdue ones every tick.
     assert pairing.checkin_due_at is not None
-    pairing.checkin_due_at = pairing.checkin_due_at + CHECKIN_INTERVAL
+    pairing.checkin_due_at = max(pairing.checkin_due_at + CHECKIN_INTERVAL, now + CHECKIN_INTERVAL)
 
 
 def end_overdue(session: Session, *, team_id: str, now: datetime) -> list[Pairing]:
@@ -416,7 +417,10 @@ def suggest_meeting_times(
 def validate_rating(raw: str | None) -> int | None:
     if raw in (None, ""):
         return None
-    rating = int(raw)
+    try:
+        rating = int(raw)
+    except ValueError:
+        raise ValueError("Pick a rating from 1 to 5.") from None
     if rating not in RATING_RANGE:
         raise ValueError("Pick a rating from 1 to 5.")
     return rating

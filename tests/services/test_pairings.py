@@ -55,3 +55,18 @@ def test_bad_ratings(raw):
 @pytest.mark.parametrize("value", ["", "x", "1", "1:2:3", None, "a:b"])
 def test_button_values_that_are_not_ours_parse_to_none(value):
     assert pairings.parse_button_value(value) is None
+
+
+def test_a_rating_that_is_not_a_number_gets_the_friendly_message():
+    with pytest.raises(ValueError, match="Pick a rating from 1 to 5"):
+        pairings.validate_rating("five")
+
+
+def test_next_checkin_after_downtime_is_a_week_from_now_not_overdue():
+    from models import Pairing
+
+    pairing = Pairing(checkin_due_at=MONDAY - timedelta(days=30))
+    pairings.schedule_next_checkin(pairing, now=MONDAY)
+    assert pairing.checkin_due_at == MONDAY + timedelta(days=7)
+    pairings.schedule_next_checkin(pairing, now=MONDAY + timedelta(days=7, hours=1))
+    assert pairing.checkin_due_at == MONDAY + timedelta(days=14, hours=1)
