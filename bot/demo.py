@@ -203,7 +203,8 @@ def simulate_month(database: Database, *, defaults: ProgrammeDefaults, now, rng:
             ).all()
             for pairing in active:
                 if rng.random() < 0.7:
-                    value = pairings.button_value(pairing)
+                    value = pairings.checkin_value(pairing)
+                    pairings.schedule_next_checkin(pairing, now=moment)
                     change = pairings.log_meeting(
                         session,
                         value=value,

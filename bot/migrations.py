@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import Connection
 
 import models
 from bot.db import Database
@@ -22,16 +25,34 @@ def alembic_config(database: Database) -> Config:
     return config
 
 
+@contextmanager
+def migration_connection(database: Database) -> Iterator[Connection]:
+    """A connection for Alembic. On SQLite, foreign keys are off while it runs: batch mode rebuilds
+    a table by dropping and recreating it, and with them on that drop would cascade into (delete)
+    the rows of every table that points at it."""
+    with database.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # a PRAGMA inside a transaction is ignored: run it on the raw connection first
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield connection
+            if connection.in_transaction():
+                connection.commit()
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(database: Database, revision: str = "head") -> None:
     config = alembic_config(database)
-    with database.engine.begin() as connection:
+    with migration_connection(database) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
 def downgrade(database: Database, revision: str = "base") -> None:
     config = alembic_config(database)
-    with database.engine.begin() as connection:
+    with migration_connection(database) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 

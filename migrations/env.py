@@ -7,7 +7,6 @@ from sqlalchemy import Connection
 
 import models
 from bot.config import Settings
-from bot.db import make_engine
 
 target_metadata = models.Base.metadata
 
@@ -30,11 +29,13 @@ def run_migrations_online() -> None:
     if connection is not None:
         _configure_and_run(connection)
         return
-    url = context.config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
-    engine = make_engine(url)
-    with engine.connect() as connection:
+    from bot.db import Database
+    from bot.migrations import migration_connection
+
+    database = Database(context.config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url)
+    with migration_connection(database) as connection:
         _configure_and_run(connection)
-    engine.dispose()
+    database.dispose()
 
 
 def run_migrations_offline() -> None:

@@ -2,7 +2,7 @@
 
 from models import slack_oauth  # noqa: F401  (slack_sdk's OAuth tables join the metadata)
 from models.base import Base, utcnow
-from models.delivery import JobRun, OutboxMessage, OutboxStatus, ProcessedEvent
+from models.delivery import OutboxMessage, OutboxStatus, ProcessedEvent
 from models.lunch import (
     LunchFeedback,
     LunchSession,
@@ -37,7 +37,6 @@ __all__ = [
     "Answer",
     "Base",
     "CareerStage",
-    "JobRun",
     "LunchFeedback",
     "LunchSession",
     "LunchSignup",

@@ -1,4 +1,4 @@
-"""Exactly-once machinery: the message outbox, job-slot claims and processed Slack events."""
+"""Exactly-once machinery: the message outbox and the Slack events already processed."""
 
 from __future__ import annotations
 
@@ -47,22 +47,6 @@ class OutboxMessage(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class JobRun(Base):
-    """One row per job, workspace and slot: the insert that wins is the only run of that slot."""
-
-    __tablename__ = "job_runs"
-    __table_args__ = (UniqueConstraint("job_id", "team_id", "slot_key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[str] = mapped_column(String(60))
-    team_id: Mapped[str] = mapped_column(String(32))
-    slot_key: Mapped[str] = mapped_column(String(60))
-    owner: Mapped[str] = mapped_column(String(100))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    error: Mapped[str | None] = mapped_column(Text)
 
 
 class ProcessedEvent(Base):

@@ -78,7 +78,6 @@ class Pairing(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reminder_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    intro_channel_id: Mapped[str | None] = mapped_column(String(32))
     checkin_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -99,12 +98,16 @@ class Pairing(Base):
 
 
 class PairingMeeting(Base):
-    """A meeting a pair logged at a check-in ("did you meet?")."""
+    """A meeting a pair logged at a check-in ("did you meet?"): one per check-in, whoever logs it."""
 
     __tablename__ = "pairing_meetings"
+    __table_args__ = (UniqueConstraint("pairing_id", "checkin_slot"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), index=True)
+    # Which weekly check-in it answers (its due time, epoch seconds). Both partners answering the
+    # same check-in log one meeting. Empty for meetings logged before check-ins carried it.
+    checkin_slot: Mapped[int | None] = mapped_column(Integer)
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     rating: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(String(1000))

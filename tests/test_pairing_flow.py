@@ -193,32 +193,52 @@ def test_unanswered_proposal_is_reminded_then_expires(pair):
         assert session.scalars(select(Pairing)).one().status == PairingStatus.EXPIRED
 
 
-def test_checkin_logs_meetings_until_the_pairing_ends(pair):
+def checkin_value(flipside, user):
+    """The "Yes, we met" value of the newest check-in DM `user` got."""
+    checkins = [m for m in flipside.fake.messages(f"D{user}") if m["text"].startswith("Check-in")]
+    actions = next(block for block in checkins[-1]["blocks"] if block["type"] == "actions")
+    return actions["elements"][0]["value"]
+
+
+def test_checkin_logs_one_meeting_a_week_until_the_pairing_ends(pair):
     run_job("matching-round", jobs(pair))
     for user in ("U2", "U1"):
         value, pairing_id = pairing_value(pair)
         click(pair, Action.ACCEPT_PAIRING, user, value=value)
         pair.replies(1 if user == "U2" else 2)
-    run_job("pairing-followups", jobs(pair, utcnow() + timedelta(days=8)))
+    start = utcnow()
+    run_job("pairing-followups", jobs(pair, start + timedelta(days=8)))
     checkins = [m for m in pair.fake.messages() if m["text"].startswith("Check-in")]
     assert len(checkins) == 2
-    value, pairing_id = pairing_value(pair)
+    value = checkin_value(pair, "U2")
     bad = pair.submit(Modal.CHECKIN, {Block.RATING: payloads.select("9")}, user="U2", private_metadata=value)
     assert bad.json()["response_action"] == "errors"
-    for _ in range(6):
-        ok = pair.submit(
-            Modal.CHECKIN,
-            {Block.RATING: payloads.select("5"), Block.NOTE: payloads.text_input("great")},
-            user="U2",
-            private_metadata=value,
+    met = {Block.RATING: payloads.select("5"), Block.NOTE: payloads.text_input("great")}
+    pair.submit(Modal.CHECKIN, met, user="U2", private_metadata=value)
+    pair.submit(Modal.CHECKIN, met, user="U1", private_metadata=checkin_value(pair, "U1"))  # the same meeting
+    eventually(lambda: any("already logged" in m["text"] for m in pair.fake.messages("DU1")))
+    for week in range(2, 7):  # five more weekly check-ins, each answered once
+        run_job("pairing-followups", jobs(pair, start + timedelta(days=8 + 7 * (week - 1), hours=1)))
+        assert (
+            pair.submit(Modal.CHECKIN, met, user="U2", private_metadata=checkin_value(pair, "U2")).status
+            == 200
         )
-        assert ok.status == 200 and ok.body == ""
+        eventually(
+            lambda w=week: (
+                len(
+                    [
+                        m
+                        for m in pair.fake.messages("DU2")
+                        if "Logged" in m["text"] or "Marked as done" in m["text"]
+                    ]
+                )
+                == w
+            )
+        )
     eventually(lambda: len([m for m in pair.fake.messages() if "is complete" in m["text"]]) == 2)
     with pair.db.transaction() as session:
         pairing = session.get(Pairing, pairing_id)
         assert pairing.status == PairingStatus.COMPLETED and pairing.end_reason == "sessions_done"
-    feedback = [m for m in pair.fake.messages() if "is complete" in m["text"]]
-    assert len(feedback) == 2
 
 
 def test_outbox_rows_are_all_sent(pair):

@@ -37,6 +37,7 @@ OUTCOME_TEXT = {
     Outcome.BOTH_ACCEPTED: ":tada: You both said yes! I've opened a group DM to introduce you.",
     Outcome.DECLINED: "Declined. I'll let them know kindly.",
     Outcome.ALREADY_ANSWERED: "You've already answered this one; nothing changed.",
+    Outcome.ALREADY_LOGGED: ":white_check_mark: Your partner already logged this meeting. Thanks!",
     Outcome.STALE: "This pairing has changed since that message was sent, so that button no longer applies.",
     Outcome.NOT_YOURS: "That button belongs to someone else's pairing, so I ignored it.",
     Outcome.NOT_FOUND: "I couldn't find that pairing any more.",

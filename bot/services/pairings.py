@@ -37,6 +37,7 @@ class Outcome(enum.StrEnum):
     BOTH_ACCEPTED = "both_accepted"
     DECLINED = "declined"
     ALREADY_ANSWERED = "already_answered"  # a double click
+    ALREADY_LOGGED = "already_logged"  # the partner logged this check-in's meeting already
     STALE = "stale"  # the pairing changed since the button was drawn
     NOT_YOURS = "not_yours"
     NOT_FOUND = "not_found"
@@ -52,8 +53,15 @@ class Change:
 
 
 def button_value(pairing: Pairing) -> str:
-    """Buttons carry id and version: a click on an older drawing of the pairing is stale."""
+    """Proposal buttons carry the pairing id (and its version, for the logs); every transition
+    checks the pairing's current status, so a click on an older drawing is refused as stale."""
     return f"{pairing.id}:{pairing.version}"
+
+
+def checkin_value(pairing: Pairing) -> str:
+    """Check-in buttons carry the pairing id and which check-in they answer."""
+    assert pairing.checkin_due_at is not None
+    return f"{pairing.id}:{int(pairing.checkin_due_at.timestamp())}"
 
 
 def parse_button_value(value: str | None) -> tuple[int, int] | None:
@@ -158,9 +166,22 @@ def log_meeting(
         return change
     if pairing.status != PairingStatus.ACTIVE:
         return Change(Outcome.STALE, pairing, person)
+    slot = parse_button_value(value)[1]  # type: ignore[index]  # _load_for parsed it already
+    logged = session.scalar(
+        select(PairingMeeting).where(
+            PairingMeeting.pairing_id == pairing.id, PairingMeeting.checkin_slot == slot
+        )
+    )
+    if logged is not None:
+        return Change(Outcome.ALREADY_LOGGED, pairing, person)
     session.add(
         PairingMeeting(
-            pairing_id=pairing.id, logged_by_id=person.id, rating=rating, note=(note or None), logged_at=now
+            pairing_id=pairing.id,
+            checkin_slot=slot,
+            logged_by_id=person.id,
+            rating=rating,
+            note=(note or None),
+            logged_at=now,
         )
     )
     session.flush()

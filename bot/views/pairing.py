@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 
 from bot.ids import INPUT_ACTION, Action, Modal
 from bot.ids import Block as BlockId
-from bot.services.pairings import button_value
+from bot.services.pairings import button_value, checkin_value
 from bot.views.common import Message, button, context, message, modal, option, section
 from bot.views.text import escape, slack_date
 from models import Pairing, PairingStatus, Person
@@ -162,7 +162,7 @@ def build_expired(pairing: Pairing, viewer: Person) -> Message:
 def build_checkin(pairing: Pairing, viewer: Person) -> Message:
     other = pairing.other_side(viewer.id)
     text = f":coffee: Did you meet <@{other.slack_user_id}> about *{escape(pairing.topic.display_name)}*?"
-    value = button_value(pairing)
+    value = checkin_value(pairing)
     return message(
         f"Check-in: {escape(pairing.topic.display_name)}",
         [

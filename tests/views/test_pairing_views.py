@@ -49,6 +49,7 @@ def pairing() -> Pairing:
         teacher_answer=Answer.PENDING,
         is_reverse=True,
         expires_at=NOW + timedelta(days=5),
+        checkin_due_at=NOW,
         version=1,
     )
 
