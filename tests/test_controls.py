@@ -191,7 +191,7 @@ def test_keep_in_buttons(flipside):
     ):
         flipside.action(action, user="U1", response_url=flipside.fake.response_url(action))
         eventually(
-            lambda a=action: any(
+            lambda expected=expected: any(
                 c.args.get("text") and expected in c.args["text"]
                 for c in flipside.fake.calls_to("response_url")
             )
