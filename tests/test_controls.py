@@ -198,3 +198,39 @@ def test_keep_in_buttons(flipside):
         )
     final = person(flipside)
     assert final.paused and final.unanswered_streak == 0 and final.snoozed_until is not None
+
+
+def test_forgetting_a_host_cancels_their_upcoming_sessions_and_tells_attendees(flipside):
+    from bot.services import lunch_and_learn as lunches
+    from models import LunchSession, LunchStatus, OutboxMessage
+
+    add_person(flipside.db, "U1", stage=CareerStage.EARLY, department="Ops", name="Priya")
+    add_person(flipside.db, "U3", stage=CareerStage.SENIOR, department="Law", name="Amara")
+    with flipside.db.transaction() as session:
+        host = session.scalars(select(Person).where(Person.slack_user_id == "U1")).one()
+        guest = session.scalars(select(Person).where(Person.slack_user_id == "U3")).one()
+        proposal = lunches.Proposal(
+            title="Canva in 30 minutes",
+            topic="canva",
+            description="",
+            host_user_id="U1",
+            starts_at=utcnow() + timedelta(days=2),
+            duration_minutes=30,
+            location="Room 1",
+            capacity=5,
+        )
+        lunch = lunches.create_session(session, proposal=proposal, proposer=host, host=host, now=utcnow())
+        lunches.sign_up(session, session_id=lunch.id, person=guest, now=utcnow())
+        lunch_id = lunch.id
+    flipside.command("/mentoring", "forget", user="U1")
+    flipside.fake.wait_for("views.open")
+    assert flipside.submit(Modal.FORGET_CONFIRM, {}, user="U1").status == 200
+    eventually(
+        lambda: any("Canva in 30 minutes" in str(m.get("blocks")) for m in flipside.fake.messages("DU3"))
+    )
+    with flipside.db.transaction() as session:
+        assert session.get(LunchSession, lunch_id).status == LunchStatus.CANCELLED
+        to_forgotten = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient.like("forgotten-%"))
+        )
+        assert all(row.text == "[removed]" for row in to_forgotten)

@@ -331,7 +331,7 @@ def forget_person_submitted(
         f":white_check_mark: Done: <@{target}> is forgotten ({outcome.wishes} wishes and {outcome.skills} "
         f"skills deleted, {outcome.pairings_cancelled} open pairings ended)."
     )
-    _after_forget(client, context, team_id=team_id, user_id=target)
+    _after_forget(client, context, team_id=team_id, user_id=target, outcome=outcome)
     tell_privately(client, user_id=user_of(body), channel_id=None, reply=admin_views.build_notice(text))
 
 
@@ -344,17 +344,51 @@ def _forget(context: BoltContext, *, team_id: str, user_id: str) -> admin.Forget
         person = admin.find_person(session, team_id=team_id, slack_user_id=user_id)
         if person is None:
             return admin.ForgetOutcome()
+        cancelled = _cancel_hosted_sessions(session, person=person, now=now)
         outcome = admin.forget_person(session, person=person, now=now)
+        outcome.cancelled_sessions.extend(cancelled)
         admin.tell_partners(
             session, team_id=team_id, outcome=outcome, message_for=admin_views.build_partner_left, now=now
         )
     return outcome
 
 
-def _after_forget(client: WebClient, context: BoltContext, *, team_id: str, user_id: str) -> None:
+def _cancel_hosted_sessions(session, *, person, now) -> list[int]:
+    """A forgotten host's upcoming Lunch 'n' Learns are cancelled and their attendees told."""
+    from bot.services import lunch_and_learn as lunches
+    from bot.views import lunch as lunch_views
+
+    cancelled = []
+    for lunch in lunches.upcoming_hosted_by(session, person=person, now=now):
+        change = lunches.cancel_session(
+            session, session_id=lunch.id, person=person, admin_user_ids=(), now=now
+        )
+        if change.outcome == lunches.Outcome.CANCELLED:
+            lunches.notify_people(
+                session,
+                lunch=lunch,
+                people=change.audience,
+                key=lunches.cancelled_key,
+                kind="lunch_cancelled",
+                render=lambda _person, lunch=lunch: lunch_views.build_cancel_notice(
+                    lunch, reason="the host has left the programme"
+                ),
+                now=now,
+            )
+            cancelled.append(lunch.id)
+    return cancelled
+
+
+def _after_forget(
+    client: WebClient, context: BoltContext, *, team_id: str, user_id: str, outcome: admin.ForgetOutcome
+) -> None:
     # Partners hear now rather than at the next outbox tick; the home must not keep showing the
-    # wishes and pairings that were just deleted.
+    # wishes and pairings that were just deleted; cancelled sessions' posts show it.
+    from bot.listeners.lunch import refresh_announcement
+
     Deliverer(context["db"], client).deliver_due(team_id=team_id, max_batches=1)
+    for session_id in outcome.cancelled_sessions:
+        refresh_announcement(client, context["db"], team_id=team_id, session_id=session_id)
     client.views_publish(user_id=user_id, view=build_forgotten_home())
 
 
@@ -371,8 +405,8 @@ def mentoring_forget(
 def forget_confirmed(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     team_id, user_id = team_of(body), user_of(body)
-    _forget(context, team_id=team_id, user_id=user_id)
-    _after_forget(client, context, team_id=team_id, user_id=user_id)
+    outcome = _forget(context, team_id=team_id, user_id=user_id)
+    _after_forget(client, context, team_id=team_id, user_id=user_id, outcome=outcome)
     tell_privately(
         client,
         user_id=user_id,

@@ -214,6 +214,8 @@ class ForgetOutcome:
     notes_cleared: int = 0
     pairings_cancelled: int = 0
     partners: tuple[PartnerLeft, ...] = ()
+    # Upcoming Lunch 'n' Learns the person hosted, cancelled by the caller before forgetting.
+    cancelled_sessions: list[int] = field(default_factory=list)
 
 
 def find_person(session: Session, *, team_id: str, slack_user_id: str) -> Person | None:
@@ -269,6 +271,13 @@ def forget_person(session: Session, *, person: Person, now: datetime) -> ForgetO
             OutboxMessage.status == OutboxStatus.PENDING,
         )
         .values(status=OutboxStatus.CANCELLED)
+    )
+    # What was already sent to them lives on in Slack, not here: keep the rows for the figures and
+    # the exactly-once bookkeeping, but not their words about the person.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.team_id == person.team_id, _addressed_to(old_user_id))
+        .values(text="[removed]", blocks=None, recipient=f"forgotten-{person.id}")
     )
     _anonymise(person, now=now)
     session.flush()

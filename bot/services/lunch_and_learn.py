@@ -575,6 +575,21 @@ def edit_session(
     return Change(Outcome.EDITED, lunch, promoted=promoted, audience=audience, changes=changes)
 
 
+def upcoming_hosted_by(session: Session, *, person: Person, now: datetime) -> list[LunchSession]:
+    return list(
+        session.scalars(
+            select(LunchSession)
+            .where(
+                LunchSession.team_id == person.team_id,
+                LunchSession.host_id == person.id,
+                LunchSession.status == LunchStatus.SCHEDULED,
+                LunchSession.starts_at > now,
+            )
+            .order_by(LunchSession.id)
+        )
+    )
+
+
 def cancel_session(
     session: Session,
     *,
