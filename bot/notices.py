@@ -176,7 +176,7 @@ def run_round_and_notify(
     session: Session, *, team_id: str, defaults: ProgrammeDefaults, now: datetime, manual: bool = False
 ) -> rounds.RoundSummary:
     """The weekly round (or an admin's extra one) with its DMs queued in the same transaction."""
-    runner = rounds.run_round_now if manual else rounds.run_round
+    runner = rounds.run_extra_round if manual else rounds.run_round
     summary = runner(session, team_id=team_id, defaults=defaults, now=now)
     for pairing in summary.pairings:
         enqueue_proposal(session, pairing, now=now)

@@ -177,3 +177,11 @@ def test_profile_modal_saves_and_confirms(flipside):
     with flipside.db.transaction() as session:
         person = session.scalars(select(Person)).one()
         assert (person.career_stage.value, person.capacity, person.has_profile) == ("executive", 2, True)
+
+
+def test_a_new_topic_close_to_a_known_one_is_offered_as_did_you_mean(flipside):
+    flipside.command("/canteach", "photography", user="U2")
+    flipside.replies(1)
+    flipside.command("/teachme", "photografy")
+    reply = flipside.replies(2)[-1]["text"]
+    assert "Did you mean *photography*?" in reply and "`/teachme photography`" in reply

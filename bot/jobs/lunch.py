@@ -106,7 +106,7 @@ def post_lineup(ctx: JobContext) -> dict[str, Any]:
                 now=now,
             )
         if queued:
-            _join(ctx, channel_id)
+            _join(ctx, channel_id, team_id)
         ctx.deliverer.deliver_due(now=now, team_id=team_id)
         return f"{week}: posted" if queued else f"{week}: already posted"
 
@@ -141,11 +141,12 @@ def suggest_sessions(ctx: JobContext) -> dict[str, Any]:
     return for_each_workspace(ctx, "lunch-suggestions", run)
 
 
-def _join(ctx: JobContext, channel_id: str) -> None:
+def _join(ctx: JobContext, channel_id: str, team_id: str) -> None:
     # The bot joins a public channel itself; a private one needs an /invite (the post then fails,
-    # and the outbox records why).
+    # and the outbox records why). With OAuth, each workspace has its own token.
+    token = ctx.deliverer.token_for(team_id) if ctx.deliverer.token_for else None
     try:
-        ctx.client.conversations_join(channel=channel_id)
+        ctx.client.conversations_join(channel=channel_id, **({"token": token} if token else {}))
     except SlackApiError as error:
         logger.info("conversations.join refused: %s", error.response.get("error"))
 

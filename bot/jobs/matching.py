@@ -29,7 +29,7 @@ def matching_round(ctx: JobContext) -> dict[str, Any]:
     return for_each_workspace(ctx, "matching-round", run)
 
 
-def run_round_now(ctx: JobContext) -> dict[str, Any]:
+def run_this_weeks_round_now(ctx: JobContext) -> dict[str, Any]:
     """`python -m bot run matching-round`: this week's round now, even before its scheduled time."""
 
     def run(team_id: str) -> str:
@@ -100,4 +100,4 @@ JOBS = [
     ),
 ]
 
-MANUAL_RUNS = {"matching-round": run_round_now}
+MANUAL_RUNS = {"matching-round": run_this_weeks_round_now}

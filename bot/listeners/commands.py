@@ -111,7 +111,7 @@ def handle_mentoring(
     ack()
     words = (command.get("text") or "").strip().split(maxsplit=1)
     subcommand = words[0].lower() if words else "help"
-    handler = MENTORING_SUBCOMMANDS.get(subcommand)
+    handler = mentoring_subcommands().get(subcommand)
     if handler is None:
         reply = profile_views.build_help()
         reply = Message(
@@ -173,12 +173,19 @@ def _set_paused(paused: bool) -> Callable[..., None]:
     return handler
 
 
-MENTORING_SUBCOMMANDS: dict[str, Callable[..., None]] = {
-    "help": _mentoring_help,
-    "profile": _mentoring_profile,
-    "pause": _set_paused(True),
-    "resume": _set_paused(False),
-}
+def mentoring_subcommands() -> dict[str, Callable[..., None]]:
+    """`/mentoring WORD` -> its handler; the pairing and data-rights ones live with their surfaces."""
+    from bot.listeners import home, pairing  # they import this module's helpers
+
+    return {
+        "help": _mentoring_help,
+        "profile": _mentoring_profile,
+        "pause": _set_paused(True),
+        "resume": _set_paused(False),
+        "snooze": pairing.mentoring_snooze,
+        "block": pairing.mentoring_block,
+        "forget": home.mentoring_forget,
+    }
 
 
 def register(app: App) -> None:

@@ -20,7 +20,6 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action as A
 from bot.ids import Block, Modal
-from bot.listeners.commands import MENTORING_SUBCOMMANDS
 from bot.listeners.support import (
     input_value,
     metadata,
@@ -431,4 +430,3 @@ def register(app: App) -> None:
     app.view(Modal.ADMIN_RUN_CONFIRM)(run_round_confirmed)
     app.view(Modal.ADMIN_FORGET)(forget_person_submitted)
     app.view(Modal.FORGET_CONFIRM)(forget_confirmed)
-    MENTORING_SUBCOMMANDS["forget"] = mentoring_forget

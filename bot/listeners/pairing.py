@@ -15,7 +15,6 @@ from bot import notices
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action, Block, Modal
-from bot.listeners.commands import MENTORING_SUBCOMMANDS
 from bot.listeners.support import (
     input_value,
     person_transaction,
@@ -282,7 +281,7 @@ def snooze_submitted(ack: Ack, body: dict, view: dict, client: WebClient, contex
         return
     ack()
     with person_transaction(body, context) as (_session, person):
-        pairings.snooze(person, until=until, now=utcnow())
+        pairings.snooze(person, until=until)
     day = until.astimezone(ZoneInfo(timezone)) - timedelta(days=1)
     tell_privately(
         client,
@@ -341,5 +340,3 @@ def register(app: App) -> None:
     app.view(Modal.FEEDBACK)(feedback_submitted)
     app.view(Modal.SNOOZE)(snooze_submitted)
     app.view(Modal.BLOCKLIST)(blocklist_submitted)
-    MENTORING_SUBCOMMANDS["snooze"] = mentoring_snooze
-    MENTORING_SUBCOMMANDS["block"] = mentoring_block

@@ -7,7 +7,6 @@ nothing); `bot.notify` then claims rows, sends them and marks them sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,14 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import OutboxMessage, OutboxStatus, Workspace
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """Plain text and blocks; builders in bot.views make them (bot.views.common.Message fits)."""
-
-    text: str
-    blocks: list[dict[str, Any]]
 
 
 def enqueue(

@@ -348,7 +348,7 @@ def snooze_end(raw_date: str | None, *, timezone: str, now: datetime) -> datetim
     return until
 
 
-def snooze(person: Person, *, until: datetime, now: datetime) -> None:
+def snooze(person: Person, *, until: datetime) -> None:
     person.snoozed_until = until
 
 

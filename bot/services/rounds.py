@@ -129,10 +129,6 @@ def plan_round(session: Session, *, team_id: str, settings: ProgrammeSettings, n
     return RoundPlan(round_input, matching.solve_round(round_input), people, topics, wishes)
 
 
-def explain_for_learner(plan: RoundPlan, proposal: matching.Proposal) -> str:
-    return matching.explain(proposal, plan.round_input)
-
-
 def run_round(
     session: Session,
     *,
@@ -171,7 +167,7 @@ def run_round(
             skill_id=proposal.skill_id,
             exchange_topic_id=proposal.exchange_topic_id,
             score=round(proposal.score, 4),
-            explanation=explain_for_learner(plan, proposal),
+            explanation=matching.explain(proposal, plan.round_input),
             is_reverse=teacher.career_stage.rank < learner.career_stage.rank,
             is_cross_department=_departments_differ(learner, teacher),
             proposed_at=now,
@@ -228,7 +224,7 @@ def preview_round(
             f"  {teacher.display_name} teaches {learner.display_name} "
             f"{plan.topics[proposal.topic_id].display_name} (score {proposal.score:.2f})"
         )
-        lines.append(f"      {explain_for_learner(plan, proposal)}")
+        lines.append(f"      {matching.explain(proposal, plan.round_input)}")
     if plan.result.unmatched:
         lines.append("Unmatched:")
         for wish_id, reason in sorted(plan.result.unmatched.items()):
@@ -239,7 +235,7 @@ def preview_round(
     return "\n".join(lines)
 
 
-def run_round_now(
+def run_extra_round(
     session: Session, *, team_id: str, defaults: ProgrammeDefaults, now: datetime
 ) -> RoundSummary:
     """An admin's "run round now": an extra round keyed by the minute, apart from the weekly one."""

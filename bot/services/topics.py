@@ -32,6 +32,7 @@ class ResolvedTopic:
     typed: str
     created: bool
     merged: bool  # a close spelling was taken as an existing topic
+    similar: Topic | None = None  # a new topic close to a known one: offered as "did you mean"
 
 
 def clean_text(raw: str) -> str:
@@ -88,13 +89,20 @@ def resolve_topic(session: Session, *, team_id: str, typed: str) -> ResolvedTopi
     if existing is not None:
         _prefer_nicer_casing(existing, display)
         return ResolvedTopic(existing, display, created=False, merged=False)
-    close = closest_topic(session, team_id=team_id, key=key, cutoff=MERGE_SIMILARITY)
-    if close is not None and len(key) >= MERGE_MIN_LENGTH and _digits(close.key) == _digits(key):
+    close = closest_topic(session, team_id=team_id, key=key, cutoff=SUGGEST_SIMILARITY)
+    if close is not None and _is_typo_of(key, close):
         return ResolvedTopic(close, display, created=False, merged=True)
     topic = Topic(team_id=team_id, key=key, display_name=display)
     session.add(topic)
     session.flush()
-    return ResolvedTopic(topic, display, created=True, merged=False)
+    return ResolvedTopic(topic, display, created=True, merged=False, similar=close)
+
+
+def _is_typo_of(key: str, topic: Topic) -> bool:
+    similarity = fuzz.ratio(utils.default_process(key), utils.default_process(topic.key))
+    return (
+        similarity >= MERGE_SIMILARITY and len(key) >= MERGE_MIN_LENGTH and _digits(topic.key) == _digits(key)
+    )
 
 
 def closest_topic(session: Session, *, team_id: str, key: str, cutoff: int) -> Topic | None:
@@ -112,13 +120,6 @@ def closest_topic(session: Session, *, team_id: str, key: str, cutoff: int) -> T
         return None
     by_id = {topic.id: topic for topic in topics}
     return by_id[match[2]]
-
-
-def suggest_topic(session: Session, *, team_id: str, typed: str) -> Topic | None:
-    """A known topic close to what was typed but not close enough to merge, to offer it."""
-    return closest_topic(
-        session, team_id=team_id, key=topic_key(clean_text(typed)), cutoff=SUGGEST_SIMILARITY
-    )
 
 
 def _digits(key: str) -> list[str]:

@@ -26,12 +26,20 @@ def _topic_names(topics: list[Topic]) -> str:
     return ", ".join(f"*{escape(topic.display_name)}*" for topic in topics)
 
 
-def _merged_lines(outcome: AddOutcome) -> list[str]:
-    return [
+def _merged_lines(outcome: AddOutcome, command: str) -> list[str]:
+    lines = [
         f"I took “{escape(resolved.typed)}” as *{escape(resolved.topic.display_name)}*."
         for resolved in outcome.added
         if resolved.merged
     ]
+    for resolved in outcome.added:
+        if resolved.similar is not None:
+            similar = escape(resolved.similar.display_name)
+            lines.append(
+                f":thinking_face: *{escape(resolved.topic.display_name)}* is new here. "
+                f"Did you mean *{similar}*? Then `{command} {similar}`."
+            )
+    return lines
 
 
 def _rejected_lines(outcome: AddOutcome) -> list[str]:
@@ -46,7 +54,7 @@ def build_teachme_reply(
         lines.append(f":seedling: Noted: you want to learn {_topic_names([r.topic for r in outcome.added])}.")
     if outcome.already:
         lines.append(f"You had already asked to learn {_topic_names(outcome.already)}.")
-    lines += _merged_lines(outcome)
+    lines += _merged_lines(outcome, "/teachme")
     for topic in outcome.topics:
         count = teachers.get(topic.id, 0)
         who = plural(count, "colleague") + " can"
@@ -76,7 +84,7 @@ def build_canteach_reply(
         )
     if outcome.already:
         lines.append(f"You already teach {_topic_names(outcome.already)} (level updated).")
-    lines += _merged_lines(outcome)
+    lines += _merged_lines(outcome, "/canteach")
     for topic in outcome.topics:
         count = learners.get(topic.id, 0)
         if count:

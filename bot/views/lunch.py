@@ -715,13 +715,18 @@ def build_suggestion(pick: SuggestionPick) -> Message:
 # ----------------------------------------------------------------------------- the weekly line-up
 
 
+LINEUP_MAX_SESSIONS = 40
+
+
 def build_lineup(lineup: Lineup) -> Message:
     blocks: list[Block] = [_header(":calendar: This week's Lunch 'n' Learns")]
     if not lineup.sessions:
         blocks.append(
             section("Nothing planned this week yet. Know something others want to learn? `/lunchnlearn`")
         )
-    for state in lineup.sessions:
+    # A message holds 50 blocks: a very busy week lists the first ones and says how many more.
+    shown = lineup.sessions[:LINEUP_MAX_SESSIONS]
+    for state in shown:
         lunch = state.lunch
         accessory = None
         if state.seats_left != 0:
@@ -733,6 +738,9 @@ def build_lineup(lineup: Lineup) -> Message:
                 accessory=accessory,
             )
         )
+    if len(lineup.sessions) > len(shown):
+        more = len(lineup.sessions) - len(shown)
+        blocks.append(context(f"…and {plural(more, 'more session')}: `/lunchnlearn list` shows them all."))
     if lineup.demand:
         lines = [
             f"• {escape(demand.topic.display_name)}: {plural(demand.wishers, 'person', 'people')} "

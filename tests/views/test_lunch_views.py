@@ -339,3 +339,40 @@ def test_blocks_to_text_reads_like_the_message():
 def test_when_uses_a_date_token_whose_fallback_is_utc():
     token = views.when(lunch_session(starts_at=START + timedelta(hours=1)))
     assert token.startswith("<!date^") and "|Wed 04 Mar 2026 13:30 UTC>" in token
+
+
+def test_a_very_busy_week_stays_inside_slacks_block_limit():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.views.lunch import build_lineup
+    from models import LunchSession, LunchStatus, Person
+
+    host = Person(id=1, team_id="T1", slack_user_id="U1", display_name="Priya")
+    start = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    lunches = [
+        LunchSession(
+            id=n,
+            team_id="T1",
+            host=host,
+            host_id=1,
+            title=f"Session {n}",
+            description="",
+            starts_at=start + timedelta(hours=n),
+            duration_minutes=30,
+            location="Room",
+            capacity=None,
+            status=LunchStatus.SCHEDULED,
+            version=1,
+        )
+        for n in range(60)
+    ]
+    from bot.services.lunch_and_learn import Lineup, SessionState
+
+    lineup = Lineup(
+        week="2026-W48",
+        sessions=[SessionState(lunch=lunch, attendees=[], waitlisted=[]) for lunch in lunches],
+        demand=[],
+    )
+    message = build_lineup(lineup)
+    assert len(message.blocks) <= 50
+    assert "20 more sessions" in str(message.blocks)
