@@ -14,6 +14,7 @@ from bot.ids import Block
 from bot.services import learning, outbox, profiles
 from bot.services import lunch_and_learn as lunches
 from bot.services.lunch_and_learn import Outcome, ProposalError, ProposalInput
+from bot.views.common import Message
 from models import (
     CareerStage,
     LunchSession,
@@ -370,7 +371,7 @@ def _queue(session, key: str, *, send_after: datetime = NOW) -> None:
         key=key,
         kind="test",
         recipient="U1",
-        message=outbox.Outgoing("hi", []),
+        message=Message("hi"),
         now=send_after,
     )
 
