@@ -51,8 +51,6 @@ class Action(StrEnum):
     KEEP_ME_IN = "keep_me_in"
     ASK_ME_LATER = "ask_me_later"
     TAKE_ME_OUT = "take_me_out"
-    OPEN_SNOOZE = "open_snooze"
-    OPEN_BLOCKLIST = "open_blocklist"
     # Lunch 'n' Learn
     LUNCH_SIGN_UP = "lunch_sign_up"
     LUNCH_CANCEL_SIGNUP = "lunch_cancel_signup"

@@ -1,0 +1,39 @@
+"""Every id a listener registers is one a builder emits, and every id a builder emits is handled."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.ids import Action, Modal
+
+BOT = Path(__file__).resolve().parent.parent / "bot"
+# Views with nothing to submit: Slack sends no view_submission for them.
+READ_ONLY_MODALS = {"SHOW_ALL"}
+
+
+def _scan(folder: str, pattern: str) -> set[str]:
+    found: set[str] = set()
+    for path in (BOT / folder).glob("*.py"):
+        found |= set(re.findall(pattern, path.read_text()))
+    return found
+
+
+def test_actions_registered_and_emitted_are_the_same_set():
+    registered = _scan("listeners", r"app\.action\(\s*(?:Action|A)\.(\w+)")
+    emitted = _scan("views", r"\b(?:Action|A)\.(\w+)")
+    assert registered == emitted == {action.name for action in Action}
+
+
+def test_every_submittable_modal_has_a_listener():
+    registered = _scan("listeners", r"app\.view\(\s*Modal\.(\w+)")
+    emitted = _scan("views", r"\bModal\.(\w+)")
+    assert emitted - READ_ONLY_MODALS == registered
+    assert registered | READ_ONLY_MODALS == {modal.name for modal in Modal}
+
+
+def test_every_command_is_registered():
+    registered = _scan("listeners", r"app\.command\(\s*Command\.(\w+)")
+    from bot.ids import Command
+
+    assert registered == {command.name for command in Command}
