@@ -48,3 +48,19 @@ def test_user_tokens_revoked_changes_nothing(flipside):
     time.sleep(0.3)
     with flipside.db.transaction() as session:
         assert session.get(Workspace, "T1").uninstalled_at is None
+
+
+def test_old_event_ids_are_pruned(flipside):
+    from datetime import timedelta
+
+    from models import ProcessedEvent, utcnow
+
+    flipside.event({"type": "app_home_opened", "user": "U1", "tab": "home"}, event_id="EvOld")
+    flipside.fake.wait_for("views.publish")
+    later = utcnow() + timedelta(days=2)
+    ctx = job_context(
+        settings=flipside.settings, database=flipside.db, client=flipside.app.client, now=lambda: later
+    )
+    assert run_job("prune-events", ctx) == 1
+    with flipside.db.transaction() as session:
+        assert session.scalars(select(ProcessedEvent)).all() == []
