@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -20,6 +21,11 @@ class StartupError(RuntimeError):
 
 
 def load_settings(*, require_slack: bool) -> Settings:
+    # Bolt switches to its own file-based OAuth when these are merely present, even blank (as a
+    # copied .env leaves them); for us blank means unset, so make it so for Bolt too.
+    for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        if name in os.environ and not os.environ[name].strip():
+            del os.environ[name]
     try:
         return Settings.from_env(require_slack=require_slack)
     except ConfigError as error:

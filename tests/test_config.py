@@ -100,3 +100,15 @@ def test_app_refuses_to_start_without_a_database(tmp_path):
     )
     assert result.returncode == 2
     assert "cannot reach the database" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_blank_oauth_variables_do_not_switch_bolt_into_oauth_mode(tmp_path, monkeypatch):
+    import os
+
+    from bot.runtime import load_settings
+
+    monkeypatch.setenv("SLACK_CLIENT_ID", "")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", " ")
+    settings = load_settings(require_slack=False)
+    assert not settings.oauth_enabled
+    assert "SLACK_CLIENT_ID" not in os.environ and "SLACK_CLIENT_SECRET" not in os.environ
