@@ -140,7 +140,7 @@ def achieved_rate(fake: FakeSlack) -> tuple[float, float, int]:
 def run(url: str, args: argparse.Namespace) -> bool:
     rule(
         f"fan-out: a {args.pairs:,}-pair round; Pacer at {args.rate:,} chat.postMessage a minute "
-        f"(burst {args.pacer_burst or '5, as bot.scheduler builds it'}), "
+        f"(burst {args.pacer_burst or '1, as bot.scheduler builds it'}), "
         f"the fake limited to {args.fake_rate:,} (burst {args.fake_burst})"
     )
     started = time.monotonic()
@@ -222,7 +222,7 @@ def main() -> int:
         "--pacer-burst", type=int, help="experiment: the Pacer's burst instead of the 5 bot.scheduler uses"
     )
     parser.add_argument("--fake-rate", type=int, help="the fake's limit a minute (default: --rate)")
-    parser.add_argument("--fake-burst", type=int, default=5, help="the fake's burst (the Pacer's is 5)")
+    parser.add_argument("--fake-burst", type=int, default=5, help="the fake's burst")
     parser.add_argument(
         "--max-seconds", type=float, default=240, help="stop the paced delivery after this long"
     )
