@@ -8,7 +8,8 @@ wrappers around the WSGI callable and Bolt's listener executor; they do not chan
 
 - ack: from the WSGI call to start_response (the ack is ready), per request;
 - queue: how long a listener waited for a free thread in Bolt's listener executor;
-- listener: how long a listener ran, ack and the work after it included.
+- listener: how long a listener ran on Bolt's pool (its ack, and any work it did not defer);
+- work_wait, work: how long deferred work (bot/work.py) waited for a worker, and ran.
 """
 
 from __future__ import annotations
@@ -32,16 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BOT_TOKEN, percentile
 from bare_app import build_bare_app
-from slack_bolt import Ack, App
 
 from bot import create_app
 from bot.config import Settings
 from bot.db import Database
-from bot.ids import Command
-from bot.listeners import commands, register_all
-from bot.middleware import inject_dependencies, skip_duplicate_events
-from bot.slack_client import build_web_client
 from bot.web import WsgiApp, build_wsgi_app, make_http_server, serve_in_thread
+from bot.work import DEFAULT_THREADS, WorkQueue
 
 
 class Timings:
@@ -51,7 +48,8 @@ class Timings:
         self._reset()
 
     def _reset(self) -> None:
-        self.series: dict[str, list[float]] = {"ack": [], "queue": [], "listener": []}
+        names = ("ack", "queue", "listener", "work_wait", "work")
+        self.series: dict[str, list[float]] = {name: [] for name in names}
         self.cpu = os.times()
         self.peak_pending = self.pending
 
@@ -92,8 +90,17 @@ class Timings:
 class TimedExecutor(Executor):
     """Bolt's listener executor, with how long each listener waited and ran written down."""
 
-    def __init__(self, inner: Executor, timings: Timings, *, profile: bool = False) -> None:
+    def __init__(
+        self,
+        inner: Executor,
+        timings: Timings,
+        *,
+        waited: str = "queue",
+        ran: str = "listener",
+        profile: bool = False,
+    ) -> None:
         self.inner, self.timings = inner, timings
+        self.waited, self.ran = waited, ran
         self.profiles: list[cProfile.Profile] | None = [] if profile else None
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
@@ -102,28 +109,31 @@ class TimedExecutor(Executor):
 
         def timed() -> Any:
             started = time.perf_counter()
-            self.timings.add("queue", started - submitted)
+            self.timings.add(self.waited, started - submitted)
             profiler = cProfile.Profile() if self.profiles is not None else None
             try:
                 if profiler is None:
                     return fn(*args, **kwargs)
                 return profiler.runcall(fn, *args, **kwargs)
             finally:
-                self.timings.add("listener", time.perf_counter() - started)
+                self.timings.add(self.ran, time.perf_counter() - started)
                 if profiler is not None and self.profiles is not None:
                     self.profiles.append(profiler)
                 self.timings.queued(-1)
 
         return self.inner.submit(timed)
 
-    def dump_profile(self, path: str) -> None:
-        if not self.profiles:
+    def dump_profile(self, path: str, *, also: TimedExecutor | None = None) -> None:
+        profiles = [*(self.profiles or []), *((also.profiles or []) if also else [])]
+        if not profiles:
             return
-        stats = pstats.Stats(self.profiles[0])
-        for profiler in self.profiles[1:]:
+        stats = pstats.Stats(profiles[0])
+        for profiler in profiles[1:]:
             stats.add(profiler)
         stats.dump_stats(path)
-        self.profiles.clear()
+        for executor in (self, also):
+            if executor is not None and executor.profiles is not None:
+                executor.profiles.clear()
 
     def shutdown(self, wait: bool = True, **kwargs: Any) -> None:
         self.inner.shutdown(wait=wait, **kwargs)
@@ -142,35 +152,6 @@ def timed_wsgi(app: WsgiApp, timings: Timings) -> WsgiApp:
     return application
 
 
-def build_lazy_variant(settings: Settings, database: Database) -> App:
-    """EXPERIMENT, not Flipside as shipped: /teachme acked on the request thread, its work lazy.
-
-    bot.create_app's App and middleware, but process_before_response=True and /teachme registered
-    as Bolt's ack function plus a lazy listener running Flipside's own handler code. Bolt copies
-    the context for lazy listeners and cannot copy the Database, so the lazy function is handed
-    the database and settings directly.
-    """
-    app = App(
-        client=build_web_client(settings),
-        signing_secret=settings.slack_signing_secret,
-        process_before_response=True,
-        logger=logging.getLogger("flipside.bolt"),
-    )
-    app.middleware(skip_duplicate_events(database=database))
-    app.middleware(inject_dependencies(settings=settings, database=database))
-
-    def ack_only(ack: Ack) -> None:
-        ack()
-
-    def record_wish(command: dict, respond: Any, client: Any, context: Any) -> None:
-        context["db"], context["settings"] = database, settings
-        commands._record(command, respond, client, context, teach=False)
-
-    app.command(Command.TEACHME)(ack=ack_only, lazy=[record_wish])
-    register_all(app)  # the rest as shipped; the first /teachme listener above wins
-    return app
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--app", choices=("flipside", "bare"), required=True)
@@ -182,7 +163,6 @@ def main() -> int:
         type=int,
         help="experiment: give Bolt a listener pool of this size instead of its default 5",
     )
-    parser.add_argument("--lazy", action="store_true", help="experiment: see build_lazy_variant")
     parser.add_argument("--profile", help="write a cProfile of the listeners' runs here at each 'stats'")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -195,14 +175,18 @@ def main() -> int:
             database_url=args.database,
         )
         database = Database(settings.database_url)
-        if args.lazy:
-            app = build_lazy_variant(settings, database)
-            logging.getLogger("flipside.bolt").setLevel(logging.ERROR)  # the copy warning, each request
-        else:
-            app = create_app(settings, database=database)
+    timings = Timings()
+    work_executor = TimedExecutor(
+        ThreadPoolExecutor(DEFAULT_THREADS),
+        timings,
+        waited="work_wait",
+        ran="work",
+        profile=bool(args.profile),
+    )
+    if args.app == "flipside":
+        app = create_app(settings, database=database, work_queue=WorkQueue(executor=work_executor))
     else:
         app = build_bare_app(signing_secret=args.secret, api_url=args.slack_url)
-    timings = Timings()
     runner = app.listener_runner
     inner = ThreadPoolExecutor(args.listener_threads) if args.listener_threads else runner.listener_executor
     executor = TimedExecutor(inner, timings, profile=bool(args.profile))
@@ -216,7 +200,7 @@ def main() -> int:
         if line.strip() == "stats":
             report = timings.snapshot()
             if args.profile:
-                executor.dump_profile(args.profile)
+                executor.dump_profile(args.profile, also=work_executor)
             print(json.dumps(report), flush=True)
     server.shutdown()
     server.server_close()

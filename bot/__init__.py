@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.listeners import register_all
 from bot.middleware import inject_dependencies, skip_duplicate_events
 from bot.slack_client import build_web_client
+from bot.work import WorkQueue
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ def create_app(
     client: WebClient | None = None,
     token_verification: bool = True,
     listener_executor: Executor | None = None,
+    work_queue: WorkQueue | None = None,
 ) -> App:
     settings.check_slack_credentials()
     oauth = None
@@ -43,6 +45,9 @@ def create_app(
         listener_executor=listener_executor,
     )
     app.middleware(skip_duplicate_events(database=database))
-    app.middleware(inject_dependencies(settings=settings, database=database))
+    # Heavy post-ack work goes here, not on Bolt's pool (bot/work.py); tests pass one to drain it.
+    app.middleware(
+        inject_dependencies(settings=settings, database=database, work_queue=work_queue or WorkQueue())
+    )
     register_all(app)
     return app

@@ -10,15 +10,19 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.db import Database
+from bot.work import WorkQueue
 from models import ProcessedEvent
 
 
-def inject_dependencies(*, settings: Settings, database: Database) -> Callable[..., None]:
+def inject_dependencies(
+    *, settings: Settings, database: Database, work_queue: WorkQueue
+) -> Callable[..., None]:
     # Listeners open their own transaction (`with db.transaction()`): a listener goes on running
     # after its ack, past the end of this middleware, so a session scoped here would be closed.
     def middleware(context: BoltContext, next: Callable[[], None]) -> None:
         context["db"] = database
         context["settings"] = settings
+        context["work"] = work_queue
         next()
 
     return middleware

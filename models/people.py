@@ -39,6 +39,9 @@ class Person(Base):
     tz_offset_seconds: Mapped[int] = mapped_column(Integer, default=0)
     slack_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_slack_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Last app_home_opened: after a change the App Home is redrawn only for people who look at
+    # it (the others get a fresh one when they first open it), sparing views.publish calls.
+    home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     career_stage: Mapped[CareerStage | None] = mapped_column(str_enum(CareerStage))
     department: Mapped[str | None] = mapped_column(String(100))

@@ -19,6 +19,7 @@ from bot import create_app, migrations
 from bot.config import Settings
 from bot.db import Database
 from bot.web import build_wsgi_app, make_http_server, serve_in_thread
+from bot.work import WorkQueue
 from tests import payloads
 from tests.fakeslack import FakeSlack
 
@@ -123,7 +124,8 @@ def serve(settings: Settings, database: Database, fake: FakeSlack) -> Iterator[F
     # Listeners go on after their ack; the test waits for them at the end so no work of one test
     # runs into the next (PostgreSQL's tables are shared between tests).
     listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
-    app = create_app(settings, database=database, listener_executor=listeners)
+    work = WorkQueue()
+    app = create_app(settings, database=database, listener_executor=listeners, work_queue=work)
     server = make_http_server(build_wsgi_app(app), host="127.0.0.1", port=0)
     serve_in_thread(server)
     url = f"http://127.0.0.1:{server.server_port}/slack/events"
@@ -133,6 +135,7 @@ def serve(settings: Settings, database: Database, fake: FakeSlack) -> Iterator[F
         server.shutdown()
         server.server_close()
         listeners.shutdown(wait=True)
+        work.shutdown(wait=True)
 
 
 @pytest.fixture

@@ -115,6 +115,18 @@ def test_opening_app_home_publishes_my_profile_lists_and_next_round(programme):
     assert [c.decoded["user_id"] for c in programme.fake.calls_to("views.publish")] == ["U2", "U2"]
 
 
+def test_a_change_redraws_the_home_only_for_people_who_have_opened_it(programme):
+    programme.command("/teachme", "excel", user="U2")
+    programme.replies(1)
+    time.sleep(0.2)  # the reply comes first; a redraw would follow it
+    assert programme.fake.calls_to("views.publish") == []  # U2 gets a fresh home on first open
+
+    open_home(programme, "U2")
+    programme.command("/teachme", "canva", user="U2")
+    [_, redrawn] = programme.fake.wait_for("views.publish", 2)
+    assert "canva" in text_of(redrawn.decoded["view"]).lower()
+
+
 def test_the_busiest_admin_home_is_accepted_by_slack(flipside):
     """20 wishes, 20 skills and 10 pairings, and the admin section over 40 departments at once."""
     with flipside.db.transaction() as session:

@@ -72,4 +72,7 @@ def test_upgrade_keeps_meetings_logged_before_checkin_slots(database):
     with database.engine.connect() as connection:
         meeting = connection.execute(text("SELECT rating, checkin_slot FROM pairing_meetings")).one()
     assert tuple(meeting) == (5, None)
+    with database.engine.connect() as connection:  # 0004 adds people.home_opened_at, empty
+        person = connection.execute(text("SELECT slack_user_id, home_opened_at FROM people")).one()
+    assert tuple(person) == ("U1", None)
     assert migrations.schema_drift(database) == []

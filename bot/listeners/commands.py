@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import Command
-from bot.listeners.support import refresh_home, sync_person_from_slack
+from bot.listeners.support import defer, refresh_home, sync_person_from_slack, try_slack
 from bot.services import learning, profiles
 from bot.services.programme import next_matching_round
 from bot.services.topics import TopicError
@@ -34,14 +34,41 @@ def handle_teachme(
     ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    _record(command, respond, client, context, teach=False)
+    _record_or_manage(command, respond, client, context, teach=False)
 
 
 def handle_canteach(
     ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    _record(command, respond, client, context, teach=True)
+    _record_or_manage(command, respond, client, context, teach=True)
+
+
+def _record_or_manage(
+    command: dict, respond: Respond, client: WebClient, context: BoltContext, *, teach: bool
+) -> None:
+    if (command.get("text") or "").strip():
+        # Recording, replying and redrawing the home take a while: off Bolt's pool (bot/work.py).
+        defer(context, command, client, _record, command, respond, client, context, teach=teach)
+    else:
+        # The modal must open within the trigger id's 3 seconds: right here, not behind a queue.
+        _open_manager(command, client, context, teach=teach)
+
+
+def _open_manager(command: dict, client: WebClient, context: BoltContext, *, teach: bool) -> None:
+    db: Database = context["db"]
+    settings: Settings = context["settings"]
+    with db.transaction() as session:
+        person = profiles.get_or_create_person(
+            session, team_id=command["team_id"], slack_user_id=command["user_id"], defaults=settings.programme
+        )
+        view = (
+            learning_views.build_skills_modal(learning.skills_of(session, person))
+            if teach
+            else learning_views.build_wishes_modal(learning.open_wishes(session, person))
+        )
+    view["private_metadata"] = _origin(command)
+    client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
 def _record(command: dict, respond: Respond, client: WebClient, context: BoltContext, *, teach: bool) -> None:
@@ -49,21 +76,6 @@ def _record(command: dict, respond: Respond, client: WebClient, context: BoltCon
     settings: Settings = context["settings"]
     team_id, user_id, text = command["team_id"], command["user_id"], command.get("text") or ""
     now = utcnow()
-    with db.transaction() as session:
-        person = profiles.get_or_create_person(
-            session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
-        )
-        manage_view = None
-        if not text.strip():
-            manage_view = (
-                learning_views.build_skills_modal(learning.skills_of(session, person))
-                if teach
-                else learning_views.build_wishes_modal(learning.open_wishes(session, person))
-            )
-    if manage_view is not None:
-        manage_view["private_metadata"] = _origin(command)
-        client.views_open(trigger_id=command["trigger_id"], view=manage_view)
-        return
     with db.transaction() as session:
         person = profiles.get_or_create_person(
             session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
@@ -82,6 +94,7 @@ def _record(command: dict, respond: Respond, client: WebClient, context: BoltCon
             profiles.programme_settings(session, team_id=team_id, defaults=settings.programme), now=now
         )
         needs_profile = not person.has_profile
+        needs_sync = profiles.needs_slack_sync(person, now=now)
         if teach:
             reply = learning_views.build_canteach_reply(
                 outcome,
@@ -96,12 +109,16 @@ def _record(command: dict, respond: Respond, client: WebClient, context: BoltCon
                 next_round=next_round,
                 needs_profile=needs_profile,
             )
-        profile_modal = profile_views.build_profile_modal(person, private_metadata=_origin(command))
+        ask_for_profile = needs_profile and bool(outcome.topics)
+        if ask_for_profile:
+            profile_modal = profile_views.build_profile_modal(person, private_metadata=_origin(command))
     _reply(respond, reply)
-    if needs_profile and outcome.topics:
-        # First use: ask for the profile right away (the trigger id is only good for 3 seconds).
-        client.views_open(trigger_id=command["trigger_id"], view=profile_modal)
-    sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id)
+    if ask_for_profile:
+        # First use: ask for the profile right away (the trigger id is only good for 3 seconds;
+        # if it has expired the reply's "Set up your profile" button does the same).
+        try_slack(client.views_open, trigger_id=command["trigger_id"], view=profile_modal)
+    if needs_sync:  # name and timezone from Slack, at most once a day
+        sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id, force=True)
     refresh_home(client, context, team_id=team_id, user_id=user_id)
 
 

@@ -62,13 +62,18 @@ def publish_home(
     team_id: str,
     user_id: str,
     period: Period | None = None,
+    only_if_opened: bool = False,
 ) -> None:
-    """Build and publish one person's App Home (with the admin section for admins)."""
+    """Build and publish one person's App Home (with the admin section for admins).
+
+    `only_if_opened`: skip people who never opened the Home tab; they get it fresh when they do."""
     now = utcnow()
     with db.transaction() as session:
         person = profiles.get_or_create_person(
             session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
         )
+        if only_if_opened and person.home_opened_at is None:
+            return
         programme = profiles.programme_settings(session, team_id=team_id, defaults=settings.programme)
         admin_blocks, home_state = [], None
         if admin.is_admin(person, slack_user_id=user_id, admin_user_ids=settings.admin_user_ids):
@@ -103,9 +108,10 @@ def handle_app_home_opened(event: dict, body: dict, client: WebClient, context: 
     settings: Settings = context["settings"]
     team_id, user_id = body["team_id"], event["user"]
     with db.transaction() as session:
-        profiles.get_or_create_person(
+        person = profiles.get_or_create_person(
             session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
         )
+        person.home_opened_at = utcnow()
     # Name, timezone and the Slack admin flag, at most once a day: the home shows them.
     sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id)
     publish_home(

@@ -123,7 +123,28 @@ def refresh_home(client: WebClient, context: BoltContext, *, team_id: str, user_
     """Redraw the person's App Home after a change, so it never shows stale state."""
     from bot.listeners.home import publish_home  # the home module itself uses these helpers
 
-    publish_home(client, db=context["db"], settings=context["settings"], team_id=team_id, user_id=user_id)
+    publish_home(
+        client,
+        db=context["db"],
+        settings=context["settings"],
+        team_id=team_id,
+        user_id=user_id,
+        only_if_opened=True,
+    )
+
+
+def defer(
+    context: BoltContext, body: dict[str, Any], client: WebClient, work: Any, *args: Any, **kwargs: Any
+) -> Any:
+    """Run the rest of a listener on the work queue (bot/work.py), after the ack has gone back.
+
+    A failure there is logged and the person told kindly, as Bolt's error handler would."""
+    from bot.listeners.errors import handle_error
+
+    def tell_the_person(error: Exception) -> None:
+        handle_error(error, body, client, None)
+
+    return context["work"].submit(work, *args, on_error=tell_the_person, **kwargs)
 
 
 def try_slack(call: Any, *args: Any, **kwargs: Any) -> Any:
