@@ -32,7 +32,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return run_demo(database_url=args.database, people=args.people, seed=args.seed)
+    return run_demo(
+        database_url=args.database, people=args.people, seed=args.seed, chart_path=args.chart or None
+    )
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -191,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--database", default="sqlite:///flipside-demo.db", help="recreated on every run")
     demo.add_argument("--people", type=int, default=60)
     demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument(
+        "--chart", default="flipside-demo-chart.svg", help="where to save the report's chart ('' for none)"
+    )
     demo.set_defaults(func=cmd_demo)
     match = sub.add_parser("match", help="run the matching round now (or --dry-run to preview it)")
     match.add_argument("--dry-run", action="store_true", help="print the round; store and send nothing")

@@ -17,7 +17,9 @@ from bot import migrations, notices, sample_org
 from bot.cli_admin import report_text
 from bot.config import ProgrammeDefaults
 from bot.db import Database
-from bot.services import learning, pairings, profiles
+from bot.services import insights, learning, pairings, profiles
+from bot.services.insights import Period
+from bot.views.chart import build_career_stage_chart
 from bot.views.plaintext import blocks_to_text
 from models import OutboxMessage, Pairing, PairingStatus, Person, Skill, Topic, Wish, WishStatus, utcnow
 
@@ -39,7 +41,7 @@ def _heading(title: str) -> None:
     print(f"\n{RULE}\n{title}\n{RULE}")
 
 
-def run_demo(*, database_url: str, people: int, seed: int) -> int:
+def run_demo(*, database_url: str, people: int, seed: int, chart_path: str | None = None) -> int:
     rng = random.Random(seed)
     now = utcnow().replace(microsecond=0)
     defaults = ProgrammeDefaults()
@@ -60,7 +62,7 @@ def run_demo(*, database_url: str, people: int, seed: int) -> int:
     with database.transaction() as session:
         print_round(session, summary.round_key)
         print_dms(session, limit=2)
-    extra_sections(database, defaults=defaults, now=now, rng=rng)
+    extra_sections(database, defaults=defaults, now=now, rng=rng, chart_path=chart_path)
     print(
         f"\nDone. The demo database is {database_url}; `DATABASE_URL={database_url} python -m bot match "
         "--dry-run` previews the next round on it."
@@ -168,13 +170,21 @@ def print_dms(session, *, limit: int) -> None:
         print("  " + text.replace("\n", "\n  ") + "\n")
 
 
-def extra_sections(database: Database, *, defaults: ProgrammeDefaults, now, rng: random.Random) -> None:
-    """Lunch 'n' Learn, a simulated month of the programme, and the admin report."""
+def extra_sections(
+    database: Database, *, defaults: ProgrammeDefaults, now, rng: random.Random, chart_path: str | None
+) -> None:
+    """Lunch 'n' Learn, a simulated month of the programme, and the admin report (and its chart)."""
     print_lunch_and_learn(database, now=now, rng=rng)
     _heading("A month later: the admin report in App Home")
     later = simulate_month(database, defaults=defaults, now=now, rng=rng)
     with database.transaction() as session:
         print(report_text(session, TEAM_ID, "last_4_weeks", later))
+        if chart_path:
+            report = insights.build_report(session, team_id=TEAM_ID, period=Period.LAST_4_WEEKS, now=later)
+            Path(chart_path).write_text(build_career_stage_chart(report), encoding="utf-8")
+            print(
+                f"\nChart of who learns and who teaches by career stage: {chart_path} (open it in a browser)"
+            )
 
 
 def print_lunch_and_learn(database: Database, *, now, rng: random.Random) -> None:

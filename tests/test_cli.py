@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -47,9 +48,15 @@ def test_demo_runs_offline_and_prints_the_round_and_the_report(tmp_path):
         "24",
         "--database",
         f"sqlite:///{tmp_path / 'demo.db'}",
+        "--chart",
+        str(tmp_path / "chart.svg"),
         database_url="sqlite:///unused.db",
     )
     assert result.returncode == 0, result.stderr
+    chart = ElementTree.parse(tmp_path / "chart.svg").getroot()
+    bars = chart.findall("{http://www.w3.org/2000/svg}rect[@class='bar']")
+    assert len(bars) == 2 * 4  # learning and teaching for each career stage
+    assert any(int(bar.get("width")) > 0 for bar in bars)
     for heading in (
         "What Flipside knows",
         "The weekly matching round",
