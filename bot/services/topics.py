@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import TOPIC_MAX_LENGTH, Topic
@@ -92,9 +93,17 @@ def resolve_topic(session: Session, *, team_id: str, typed: str) -> ResolvedTopi
     close = closest_topic(session, team_id=team_id, key=key, cutoff=SUGGEST_SIMILARITY)
     if close is not None and _is_typo_of(key, close):
         return ResolvedTopic(close, display, created=False, merged=True)
-    topic = Topic(team_id=team_id, key=key, display_name=display)
-    session.add(topic)
-    session.flush()
+    try:
+        with session.begin_nested():
+            topic = Topic(team_id=team_id, key=key, display_name=display)
+            session.add(topic)
+    except IntegrityError:
+        # Someone created the same topic at the same moment (PostgreSQL: our insert waited for
+        # their commit on the unique key, then failed): theirs is the one.
+        existing = session.scalar(select(Topic).where(Topic.team_id == team_id, Topic.key == key))
+        if existing is None:
+            raise
+        return ResolvedTopic(existing, display, created=False, merged=False)
     return ResolvedTopic(topic, display, created=True, merged=False, similar=close)
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+from sqlalchemy import func, select
 
 from bot.config import ProgrammeDefaults
 from bot.services import profiles
 from bot.services.topics import TopicError, clean_text, resolve_topic, split_topics, topic_key, validate_topic
+from models import Topic
 
 
 @pytest.mark.parametrize(
@@ -60,3 +65,27 @@ def test_topics_are_per_workspace(session):
     a = resolve_topic(session, team_id="T1", typed="canva").topic
     b = resolve_topic(session, team_id="T2", typed="canva").topic
     assert a.id != b.id
+
+
+def test_two_people_creating_the_same_new_topic_at_once_share_it(database):
+    """The second insert meets the first's unique key (on PostgreSQL it waits for its commit)."""
+    with database.transaction() as setup:
+        profiles.ensure_workspace(setup, team_id="T1", defaults=ProgrammeDefaults())
+    results: dict[str, object] = {}
+
+    def second_person() -> None:
+        with database.transaction() as session:
+            resolved = resolve_topic(session, team_id="T1", typed="Copilot prompts")
+            results["second"] = (resolved.topic.id, resolved.created)
+
+    with database.transaction() as session:
+        first = resolve_topic(session, team_id="T1", typed="copilot prompts")
+        assert first.created
+        other = threading.Thread(target=second_person)
+        other.start()
+        time.sleep(0.3)  # the other transaction reaches its insert (or, on SQLite, the write lock)
+        first_id = first.topic.id
+    other.join(timeout=10)
+    assert results["second"] == (first_id, False)
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Topic).where(Topic.team_id == "T1")) == 1
