@@ -95,6 +95,7 @@ def _record(command: dict, respond: Respond, client: WebClient, context: BoltCon
         )
         needs_profile = not person.has_profile
         needs_sync = profiles.needs_slack_sync(person, now=now)
+        redraw_home = person.home_opened_at is not None  # see publish_home(only_if_opened=True)
         if teach:
             reply = learning_views.build_canteach_reply(
                 outcome,
@@ -119,7 +120,8 @@ def _record(command: dict, respond: Respond, client: WebClient, context: BoltCon
         try_slack(client.views_open, trigger_id=command["trigger_id"], view=profile_modal)
     if needs_sync:  # name and timezone from Slack, at most once a day
         sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id, force=True)
-    refresh_home(client, context, team_id=team_id, user_id=user_id)
+    if redraw_home:
+        refresh_home(client, context, team_id=team_id, user_id=user_id)
 
 
 def handle_mentoring(
