@@ -219,3 +219,10 @@ class Deliverer:
                     )
                 return True
         return False
+
+
+def flush_outbox(db: Database, client: WebClient, *, team_id: str, key_prefix: str) -> None:
+    """Send what one click queued (an intro, notices) now rather than at the next job tick.
+
+    Only keys under `key_prefix`: a click must never turn into someone else's fan-out."""
+    Deliverer(db, client).deliver_due(team_id=team_id, key_prefix=key_prefix, max_batches=1)

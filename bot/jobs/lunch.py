@@ -8,9 +8,9 @@ import logging
 from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
-from slack_sdk.errors import SlackApiError
 
 from bot.jobs.base import JobContext, JobSpec, for_each_workspace
+from bot.lunch_notices import join_channel
 from bot.services import lunch_and_learn as lunches
 from bot.services import profiles
 from bot.views import lunch as views
@@ -142,13 +142,9 @@ def suggest_sessions(ctx: JobContext) -> dict[str, Any]:
 
 
 def _join(ctx: JobContext, channel_id: str, team_id: str) -> None:
-    # The bot joins a public channel itself; a private one needs an /invite (the post then fails,
-    # and the outbox records why). With OAuth, each workspace has its own token.
+    # With OAuth, each workspace has its own token.
     token = ctx.deliverer.token_for(team_id) if ctx.deliverer.token_for else None
-    try:
-        ctx.client.conversations_join(channel=channel_id, **({"token": token} if token else {}))
-    except SlackApiError as error:
-        logger.info("conversations.join refused: %s", error.response.get("error"))
+    join_channel(ctx.client, channel_id, token=token)
 
 
 JOBS = [

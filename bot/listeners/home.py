@@ -360,26 +360,16 @@ def _forget(context: BoltContext, *, team_id: str, user_id: str) -> admin.Forget
 
 def _cancel_hosted_sessions(session, *, person, now) -> list[int]:
     """A forgotten host's upcoming Lunch 'n' Learns are cancelled and their attendees told."""
+    from bot.lunch_notices import tell_cancelled
     from bot.services import lunch_and_learn as lunches
-    from bot.views import lunch as lunch_views
 
     cancelled = []
     for lunch in lunches.upcoming_hosted_by(session, person=person, now=now):
         change = lunches.cancel_session(
             session, session_id=lunch.id, person=person, admin_user_ids=(), now=now
         )
+        tell_cancelled(session, change, reason="the host has left the programme", now=now)
         if change.outcome == lunches.Outcome.CANCELLED:
-            lunches.notify_people(
-                session,
-                lunch=lunch,
-                people=change.audience,
-                key=lunches.cancelled_key,
-                kind="lunch_cancelled",
-                render=lambda _person, lunch=lunch: lunch_views.build_cancel_notice(
-                    lunch, reason="the host has left the programme"
-                ),
-                now=now,
-            )
             cancelled.append(lunch.id)
     return cancelled
 
@@ -389,7 +379,7 @@ def _after_forget(
 ) -> None:
     # Partners hear now rather than at the next outbox tick; the home must not keep showing the
     # wishes and pairings that were just deleted; cancelled sessions' posts show it.
-    from bot.listeners.lunch import refresh_announcement
+    from bot.lunch_notices import refresh_announcement
 
     Deliverer(context["db"], client).deliver_due(team_id=team_id, max_batches=1)
     for session_id in outcome.cancelled_sessions:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -13,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot import lunch_notices
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import INPUT_ACTION, Action, Block, Command, Modal
@@ -25,7 +25,7 @@ from bot.listeners.support import (
     tell_privately,
     user_of,
 )
-from bot.notify import Deliverer
+from bot.notify import flush_outbox
 from bot.services import lunch_and_learn as lunches
 from bot.services import outbox, profiles
 from bot.services.lunch_and_learn import Outcome, ProposalError, ProposalInput
@@ -56,14 +56,6 @@ def _open_or_push(client: WebClient, body: dict[str, Any], view: dict[str, Any])
         client.views_push(trigger_id=body["trigger_id"], view=view)
     else:
         client.views_open(trigger_id=body["trigger_id"], view=view)
-
-
-def _flush_outbox(context: BoltContext, client: WebClient, team_id: str, *, session_id: int) -> None:
-    """Send what this request queued (announcement, DMs) now rather than at the next job tick."""
-    # Only this session's messages: a click must not turn into someone else's fan-out.
-    Deliverer(context["db"], client).deliver_due(
-        team_id=team_id, key_prefix=f"lunch:{session_id}:", max_batches=1
-    )
 
 
 def _programme(session: Session, team_id: str, context: BoltContext):
@@ -102,31 +94,6 @@ def _proposal_input(view: dict[str, Any], *, user_id: str) -> ProposalInput:
         location=input_value(view, Block.LOCATION),
         seats=input_value(view, Block.SEATS),
     )
-
-
-def refresh_announcement(client: WebClient, db: Database, *, team_id: str, session_id: int) -> None:
-    """Redraw the channel post from the database, in place.
-
-    Two clicks can finish in either order, so after each chat.update we check the session's version:
-    if another change landed meanwhile we draw again, and the last drawing always shows the last state.
-    """
-    for _attempt in range(3):
-        with db.transaction() as session:
-            lunch = lunches.get_session(session, team_id=team_id, session_id=session_id)
-            ref = lunches.announcement_ref(session, lunch) if lunch else None
-            if lunch is None or ref is None:
-                return
-            drawn_version = lunch.version
-            announcement = views.build_announcement(lunches.state_of(session, lunch))
-        try:
-            client.chat_update(channel=ref[0], ts=ref[1], **announcement.as_kwargs())
-        except SlackApiError as error:
-            logger.warning("could not update a Lunch 'n' Learn announcement: %s", error.response.get("error"))
-            return
-        with db.transaction() as session:
-            lunch = session.get(LunchSession, session_id)
-            if lunch is None or lunch.version == drawn_version:
-                return
 
 
 # ----------------------------------------------------------------------------- /lunchnlearn
@@ -217,7 +184,7 @@ def _announce_mine(body: dict, respond: Respond, client: WebClient, context: Bol
         channel_id = _programme(session, person.team_id, context).channel_id
         pending = lunches.unannounced(session, person=person, now=now) if channel_id else []
         queued = [
-            (lunch.id, _queue_announcement(session, lunch, channel_id=str(channel_id), now=now))
+            (lunch.id, lunch_notices.queue_announcement(session, lunch, channel_id=str(channel_id), now=now))
             for lunch in pending
         ]
     if not channel_id:
@@ -233,30 +200,6 @@ def _announce_mine(body: dict, respond: Respond, client: WebClient, context: Bol
 
 
 # ----------------------------------------------------------------------------- proposing
-
-
-def _queue_announcement(session: Session, lunch: LunchSession, *, channel_id: str, now: datetime) -> int:
-    """Queue the channel post and the DMs to people who wished for the topic; returns how many DMs."""
-    key = lunches.prepare_announcement(session, lunch, channel_id=channel_id)
-    state = lunches.state_of(session, lunch)
-    lunches.notify(
-        session,
-        team_id=lunch.team_id,
-        key=key,
-        kind="lunch_announcement",
-        recipient=channel_id,
-        message=views.build_announcement(state),
-        now=now,
-    )
-    return lunches.notify_people(
-        session,
-        lunch=lunch,
-        people=lunches.wishers(session, lunch),
-        key=lunches.wish_key,
-        kind="lunch_wish",
-        render=lambda _person: views.build_wish_notice(state),
-        now=now,
-    )
 
 
 def handle_proposal_submitted(
@@ -275,7 +218,11 @@ def handle_proposal_submitted(
         host = _person(session, team_id, proposal.host_user_id or proposer.slack_user_id, context)
         lunch = lunches.create_session(session, proposal=proposal, proposer=proposer, host=host, now=now)
         channel_id = _programme(session, team_id, context).channel_id
-        told = _queue_announcement(session, lunch, channel_id=channel_id, now=now) if channel_id else 0
+        told = (
+            lunch_notices.queue_announcement(session, lunch, channel_id=channel_id, now=now)
+            if channel_id
+            else 0
+        )
         session_id, host_user_id = lunch.id, host.slack_user_id
     if host_user_id != user_of(body):
         sync_person_from_slack(
@@ -307,13 +254,13 @@ def _post_announcement(
     """Join the channel, send the queued announcement now, and tell the proposer how it went."""
     db: Database = context["db"]
     team_id = team_of(body)
-    join_error = _join(client, channel_id)
+    join_error = lunch_notices.join_channel(client, channel_id)
     if join_error == "is_archived":
         with db.transaction() as session:
             lunch = session.get(LunchSession, session_id)
             assert lunch is not None
             outbox.cancel(session, team_id=team_id, key_prefix=lunches.announce_key(lunch))
-    _flush_outbox(context, client, team_id, session_id=session_id)
+    flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"lunch:{session_id}:")
     with db.transaction() as session:
         lunch = session.get(LunchSession, session_id)
         assert lunch is not None
@@ -326,17 +273,6 @@ def _post_announcement(
             reply = views.build_post_problem(lunch, channel_id=channel_id, error=None)
     origin = metadata(view).get("channel_id") if view else _origin(body)
     tell_privately(client, user_id=user_of(body), channel_id=origin, reply=reply)
-
-
-def _join(client: WebClient, channel_id: str) -> str | None:
-    """Join a public channel so posting works without an /invite; private ones answer with an error."""
-    try:
-        client.conversations_join(channel=channel_id)
-    except SlackApiError as error:
-        code = str(error.response.get("error"))
-        logger.info("conversations.join refused (%s); trying to post anyway", code)
-        return code if code == "is_archived" else None
-    return None
 
 
 # ----------------------------------------------------------------------------- seats
@@ -364,25 +300,10 @@ def handle_cancel_signup(
         change = lunches.cancel_signup(
             session, session_id=lunches.parse_id(action.get("value")), person=person, now=now
         )
-        _tell_promoted(session, change, now=now)
+        lunch_notices.tell_promoted(session, change, now=now)
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
     _reply(body, respond, client, reply)
     _after_seat_change(body, client, context, change)
-
-
-def _tell_promoted(session: Session, change: lunches.Change, *, now: datetime) -> None:
-    if change.lunch is None or not change.promoted:
-        return
-    lunch = change.lunch
-    lunches.notify_people(
-        session,
-        lunch=lunch,
-        people=change.promoted,
-        key=lunches.promoted_key,
-        kind="lunch_promoted",
-        render=lambda _person: views.build_promoted_notice(lunch),
-        now=now,
-    )
 
 
 def _after_seat_change(body: dict, client: WebClient, context: BoltContext, change: lunches.Change) -> None:
@@ -399,9 +320,9 @@ def _after_seat_change(body: dict, client: WebClient, context: BoltContext, chan
     sync_person_from_slack(
         client, db=db, settings=context["settings"], team_id=team_id, user_id=user_of(body)
     )
-    refresh_announcement(client, db, team_id=team_id, session_id=change.lunch.id)
+    lunch_notices.refresh_announcement(client, db, team_id=team_id, session_id=change.lunch.id)
     if change.promoted:
-        _flush_outbox(context, client, team_id, session_id=change.lunch.id)
+        flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"lunch:{change.lunch.id}:")
 
 
 # ----------------------------------------------------------------------------- the session menu
@@ -486,7 +407,7 @@ def handle_edit_submitted(ack: Ack, body: dict, view: dict, client: WebClient, c
                 admin_user_ids=_admins(context),
                 now=now,
             )
-            told = _tell_edited(session, change, now=now)
+            told = lunch_notices.tell_edited(session, change, now=now)
             reply = (
                 views.build_edit_saved(change.changes, told=told)
                 if change.outcome == Outcome.EDITED
@@ -497,22 +418,6 @@ def handle_edit_submitted(ack: Ack, body: dict, view: dict, client: WebClient, c
         return
     ack()
     _after_host_change(body, client, context, change, reply)
-
-
-def _tell_edited(session: Session, change: lunches.Change, *, now: datetime) -> int:
-    if change.lunch is None or not change.changes:
-        return 0
-    lunch, changes = change.lunch, change.changes
-    _tell_promoted(session, change, now=now)
-    return lunches.notify_people(
-        session,
-        lunch=lunch,
-        people=[p for p in change.audience if p.id != lunch.host_id],
-        key=lunches.edited_key,
-        kind="lunch_edited",
-        render=lambda _person: views.build_edit_notice(lunch, changes),
-        now=now,
-    )
 
 
 def _cancel_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
@@ -527,17 +432,7 @@ def _cancel_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
             admin_user_ids=_admins(context),
             now=now,
         )
-        if change.outcome == Outcome.CANCELLED and change.lunch is not None:
-            lunch = change.lunch
-            lunches.notify_people(
-                session,
-                lunch=lunch,
-                people=change.audience,
-                key=lunches.cancelled_key,
-                kind="lunch_cancelled",
-                render=lambda _person: views.build_cancel_notice(lunch, reason=reason),
-                now=now,
-            )
+        lunch_notices.tell_cancelled(session, change, reason=reason, now=now)
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
     _after_host_change(body, client, context, change, reply)
 
@@ -549,8 +444,8 @@ def _after_host_change(
     if change.lunch is None or change.outcome not in (Outcome.EDITED, Outcome.CANCELLED):
         return
     team_id = team_of(body)
-    refresh_announcement(client, context["db"], team_id=team_id, session_id=change.lunch.id)
-    _flush_outbox(context, client, team_id, session_id=change.lunch.id)
+    lunch_notices.refresh_announcement(client, context["db"], team_id=team_id, session_id=change.lunch.id)
+    flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"lunch:{change.lunch.id}:")
 
 
 # ----------------------------------------------------------------------------- feedback

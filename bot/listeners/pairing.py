@@ -23,7 +23,7 @@ from bot.listeners.support import (
     try_slack,
     user_of,
 )
-from bot.notify import Deliverer
+from bot.notify import flush_outbox
 from bot.services import outbox, pairings, profiles
 from bot.services.pairings import Outcome
 from bot.views import pairing as views
@@ -52,11 +52,6 @@ def _ephemeral(respond: Respond, text: str) -> None:
 def _programme(session, person: Person, context: BoltContext):
     settings: Settings = context["settings"]
     return profiles.programme_settings(session, team_id=person.team_id, defaults=settings.programme)
-
-
-def _flush_outbox(context: BoltContext, client: WebClient, team_id: str, *, key_prefix: str) -> None:
-    """Send what this click queued (intro, notices) now rather than at the next job tick."""
-    Deliverer(context["db"], client).deliver_due(team_id=team_id, key_prefix=key_prefix, max_batches=1)
 
 
 def _redraw_proposals(client: WebClient, db: Database, pairing_id: int) -> None:
@@ -112,7 +107,7 @@ def _answer(
     _ephemeral(respond, OUTCOME_TEXT[change.outcome])
     if change.outcome in (Outcome.BOTH_ACCEPTED, Outcome.DECLINED, Outcome.WAITING_FOR_OTHER) and pairing_id:
         _redraw_proposals(client, context["db"], pairing_id)
-        _flush_outbox(context, client, team_id, key_prefix=f"pairing:{pairing_id}:")
+        flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"pairing:{pairing_id}:")
         refresh_home(client, context, team_id=team_id, user_id=user_of(body))
 
 
@@ -176,7 +171,7 @@ def checkin_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
         client, user_id=user_of(body), channel_id=None, reply=views.build_notice(OUTCOME_TEXT[change.outcome])
     )
     if change.outcome == Outcome.ENDED:
-        _flush_outbox(context, client, team_id, key_prefix=f"pairing:{change.pairing.id}:")
+        flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"pairing:{change.pairing.id}:")
 
 
 def checkin_not_yet(ack: Ack, respond: Respond) -> None:
@@ -209,7 +204,7 @@ def checkin_done(
         team_id = person.team_id
     _ephemeral(respond, OUTCOME_TEXT[change.outcome])
     if change.outcome == Outcome.ENDED:
-        _flush_outbox(context, client, team_id, key_prefix=f"pairing:{change.pairing.id}:")
+        flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"pairing:{change.pairing.id}:")
 
 
 def feedback_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:

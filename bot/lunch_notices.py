@@ -1,0 +1,129 @@
+"""Lunch 'n' Learn decisions turned into queued messages (the outbox), and the channel post kept
+current. Shared by the listeners and the jobs, as bot/notices.py is for pairings.
+
+Every outbox key is the message's identity: a click or a job processed twice queues nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.services import lunch_and_learn as lunches
+from bot.services.lunch_and_learn import Outcome
+from bot.views import lunch as views
+from models import LunchSession
+
+logger = logging.getLogger(__name__)
+
+
+def queue_announcement(session: Session, lunch: LunchSession, *, channel_id: str, now: datetime) -> int:
+    """Queue the channel post and the DMs to people who wished for the topic; returns how many DMs."""
+    key = lunches.prepare_announcement(session, lunch, channel_id=channel_id)
+    state = lunches.state_of(session, lunch)
+    lunches.notify(
+        session,
+        team_id=lunch.team_id,
+        key=key,
+        kind="lunch_announcement",
+        recipient=channel_id,
+        message=views.build_announcement(state),
+        now=now,
+    )
+    return lunches.notify_people(
+        session,
+        lunch=lunch,
+        people=lunches.wishers(session, lunch),
+        key=lunches.wish_key,
+        kind="lunch_wish",
+        render=lambda _person: views.build_wish_notice(state),
+        now=now,
+    )
+
+
+def tell_promoted(session: Session, change: lunches.Change, *, now: datetime) -> None:
+    if change.lunch is None or not change.promoted:
+        return
+    lunch = change.lunch
+    lunches.notify_people(
+        session,
+        lunch=lunch,
+        people=change.promoted,
+        key=lunches.promoted_key,
+        kind="lunch_promoted",
+        render=lambda _person: views.build_promoted_notice(lunch),
+        now=now,
+    )
+
+
+def tell_edited(session: Session, change: lunches.Change, *, now: datetime) -> int:
+    if change.lunch is None or not change.changes:
+        return 0
+    lunch, changes = change.lunch, change.changes
+    tell_promoted(session, change, now=now)
+    return lunches.notify_people(
+        session,
+        lunch=lunch,
+        people=[p for p in change.audience if p.id != lunch.host_id],
+        key=lunches.edited_key,
+        kind="lunch_edited",
+        render=lambda _person: views.build_edit_notice(lunch, changes),
+        now=now,
+    )
+
+
+def tell_cancelled(session: Session, change: lunches.Change, *, reason: str, now: datetime) -> None:
+    if change.outcome != Outcome.CANCELLED or change.lunch is None:
+        return
+    lunch = change.lunch
+    lunches.notify_people(
+        session,
+        lunch=lunch,
+        people=change.audience,
+        key=lunches.cancelled_key,
+        kind="lunch_cancelled",
+        render=lambda _person: views.build_cancel_notice(lunch, reason=reason),
+        now=now,
+    )
+
+
+def refresh_announcement(client: WebClient, db: Database, *, team_id: str, session_id: int) -> None:
+    """Redraw the channel post from the database, in place.
+
+    Two clicks can finish in either order, so after each chat.update we check the session's version:
+    if another change landed meanwhile we draw again, and the last drawing always shows the last state.
+    """
+    for _attempt in range(3):
+        with db.transaction() as session:
+            lunch = lunches.get_session(session, team_id=team_id, session_id=session_id)
+            ref = lunches.announcement_ref(session, lunch) if lunch else None
+            if lunch is None or ref is None:
+                return
+            drawn_version = lunch.version
+            announcement = views.build_announcement(lunches.state_of(session, lunch))
+        try:
+            client.chat_update(channel=ref[0], ts=ref[1], **announcement.as_kwargs())
+        except SlackApiError as error:
+            logger.warning("could not update a Lunch 'n' Learn announcement: %s", error.response.get("error"))
+            return
+        with db.transaction() as session:
+            lunch = session.get(LunchSession, session_id)
+            if lunch is None or lunch.version == drawn_version:
+                return
+
+
+def join_channel(client: WebClient, channel_id: str, *, token: str | None = None) -> str | None:
+    """Join a public channel so posting works without an /invite; a private one answers with an
+    error (the post then fails and the outbox records why). Returns "is_archived", else None."""
+    try:
+        client.conversations_join(channel=channel_id, **({"token": token} if token else {}))
+    except SlackApiError as error:
+        code = str(error.response.get("error"))
+        logger.info("conversations.join refused (%s); trying to post anyway", code)
+        return code if code == "is_archived" else None
+    return None
