@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action
+from bot.listeners.support import defer, refresh_home, team_of, user_of
 from bot.listeners.support import person_transaction as _person_session
-from bot.listeners.support import refresh_home, team_of, user_of
 from bot.services import learning, profiles
 from bot.views import learning as learning_views
 from bot.views import profile as profile_views
@@ -64,6 +64,10 @@ def open_skills(ack: Ack, body: dict, client: WebClient, context: BoltContext) -
 
 def remove_wish(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     ack()
+    defer(context, body, client, _remove_wish, body, action, client, context)
+
+
+def _remove_wish(body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     with _person_session(body, context) as (session, person):
         learning.withdraw_wish(session, person, _int(action.get("value")), now=utcnow())
         view = learning_views.build_wishes_modal(learning.open_wishes(session, person))
@@ -72,6 +76,10 @@ def remove_wish(ack: Ack, body: dict, action: dict, client: WebClient, context: 
 
 def remove_skill(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     ack()
+    defer(context, body, client, _remove_skill, body, action, client, context)
+
+
+def _remove_skill(body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     with _person_session(body, context) as (session, person):
         learning.remove_skill(session, person, _int(action.get("value")))
         view = learning_views.build_skills_modal(learning.skills_of(session, person))

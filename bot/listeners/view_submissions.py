@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import Block, Modal
 from bot.listeners.support import (
+    defer,
     input_value,
     metadata,
     person_transaction,
@@ -38,6 +39,12 @@ def handle_profile(ack: Ack, body: dict, view: dict, client: WebClient, context:
         ack(response_action="errors", errors={error.field: str(error)})
         return
     ack()
+    defer(context, body, client, _save_profile, profile, body, view, client, context)
+
+
+def _save_profile(
+    profile: profiles.ProfileInput, body: dict, view: dict, client: WebClient, context: BoltContext
+) -> None:
     with person_transaction(body, context) as (_session, person):
         profiles.save_profile(_session, person, profile, now=utcnow())
     text = (
@@ -81,6 +88,10 @@ def handle_wishes(ack: Ack, body: dict, view: dict, client: WebClient, context: 
     ack()
     if not split_topics(raw):
         return  # "Add" with an empty field: the person only removed things; nothing to say
+    defer(context, body, client, _add_wishes, raw, body, view, client, context)
+
+
+def _add_wishes(raw: str, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
     with person_transaction(body, context) as (session, person):
         outcome = learning.add_wishes(session, person, raw, note=input_value(view, Block.NOTE), now=utcnow())
         reply = learning_views.build_teachme_reply(
@@ -105,6 +116,12 @@ def handle_skills(ack: Ack, body: dict, view: dict, client: WebClient, context: 
     ack()
     if not split_topics(raw):
         return
+    defer(context, body, client, _add_skills, raw, level, body, view, client, context)
+
+
+def _add_skills(
+    raw: str, level: SkillLevel, body: dict, view: dict, client: WebClient, context: BoltContext
+) -> None:
     with person_transaction(body, context) as (session, person):
         outcome = learning.add_skills(session, person, raw, level=level, now=utcnow())
         reply = learning_views.build_canteach_reply(
