@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, errors, events, home, lunch, pairing, view_submissions
+from bot.listeners import (
+    actions,
+    admin,
+    commands,
+    data_rights,
+    errors,
+    events,
+    home,
+    lunch,
+    pairing,
+    view_submissions,
+)
 
 
 def register_all(app: App) -> None:
-    for module in (commands, actions, view_submissions, pairing, lunch, events, home, errors):
+    surfaces = (commands, actions, view_submissions, pairing, lunch, events, home, admin, data_rights)
+    for module in (*surfaces, errors):  # the error handler last
         module.register(app)

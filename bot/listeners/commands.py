@@ -194,7 +194,7 @@ def _set_paused(paused: bool) -> Callable[..., None]:
 
 def mentoring_subcommands() -> dict[str, Callable[..., None]]:
     """`/mentoring WORD` -> its handler; the pairing and data-rights ones live with their surfaces."""
-    from bot.listeners import home, pairing  # they import this module's helpers
+    from bot.listeners import data_rights, pairing  # they import this module's helpers
 
     return {
         "help": _mentoring_help,
@@ -203,7 +203,7 @@ def mentoring_subcommands() -> dict[str, Callable[..., None]]:
         "resume": _set_paused(False),
         "snooze": pairing.mentoring_snooze,
         "block": pairing.mentoring_block,
-        "forget": home.mentoring_forget,
+        "forget": data_rights.mentoring_forget,
     }
 
 

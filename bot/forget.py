@@ -1,0 +1,41 @@
+"""Forgetting a person (`/mentoring forget`, or an admin for someone who has left): the decision
+and the messages it queues, with no Slack calls (the listeners send them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.db import Database
+from bot.lunch_notices import tell_cancelled
+from bot.services import admin
+from bot.services import lunch_and_learn as lunches
+from bot.views import admin as admin_views
+
+
+def forget_person(db: Database, *, team_id: str, user_id: str, now: datetime) -> admin.ForgetOutcome:
+    """Delete what the person told us, anonymise them in history, end their pairings, cancel the
+    sessions they host, and queue the messages to the people affected: one transaction."""
+    with db.transaction() as session:
+        person = admin.find_person(session, team_id=team_id, slack_user_id=user_id)
+        if person is None:
+            return admin.ForgetOutcome()
+        cancelled = _cancel_hosted_sessions(session, person=person, now=now)
+        outcome = admin.forget_person(session, person=person, now=now)
+        outcome.cancelled_sessions.extend(cancelled)
+        admin.tell_partners(
+            session, team_id=team_id, outcome=outcome, message_for=admin_views.build_partner_left, now=now
+        )
+    return outcome
+
+
+def _cancel_hosted_sessions(session, *, person, now) -> list[int]:
+    """A forgotten host's upcoming Lunch 'n' Learns are cancelled and their attendees told."""
+    cancelled = []
+    for lunch in lunches.upcoming_hosted_by(session, person=person, now=now):
+        change = lunches.cancel_session(
+            session, session_id=lunch.id, person=person, admin_user_ids=(), now=now
+        )
+        tell_cancelled(session, change, reason="the host has left the programme", now=now)
+        if change.outcome == lunches.Outcome.CANCELLED:
+            cancelled.append(lunch.id)
+    return cancelled

@@ -1,0 +1,224 @@
+"""The programme admin's controls in App Home: the figures' period, settings, preview and run a
+round, CSV export to the admin's DM, and forgetting someone who has left. Rights are checked on
+every request (bot.listeners.rights)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Settings
+from bot.db import Database
+from bot.forget import forget_person
+from bot.ids import Action as A
+from bot.ids import Block, Modal
+from bot.listeners.data_rights import after_forget
+from bot.listeners.home import _home_period, publish_home
+from bot.listeners.rights import admin_allowed
+from bot.listeners.support import input_value, team_of, tell_privately, user_of
+from bot.notify import Deliverer
+from bot.services import admin, profiles
+from bot.services.export import export_csv
+from bot.services.insights import Period
+from bot.views import admin as admin_views
+from bot.views.text import plural
+from models import utcnow
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_FIELDS = (
+    Block.CHANNEL,
+    Block.MATCHING_DAY,
+    Block.MATCHING_TIME,
+    Block.MATCHING_TIMEZONE,
+    Block.STRICT_REVERSE,
+    Block.PROPOSAL_EXPIRY,
+    Block.PAIRING_LENGTH,
+    Block.REMINDERS,
+    Block.DEMAND_THRESHOLD,
+)
+
+
+def _republish(client: WebClient, body: dict, context: BoltContext, period: Period | None) -> None:
+    publish_home(
+        client,
+        db=context["db"],
+        settings=context["settings"],
+        team_id=team_of(body),
+        user_id=user_of(body),
+        period=period,
+    )
+
+
+def change_period(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    if admin_allowed(client, body, context):
+        _republish(client, body, context, Period.parse((action.get("selected_option") or {}).get("value")))
+
+
+def open_settings(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    if not admin_allowed(client, body, context):
+        return
+    settings: Settings = context["settings"]
+    with context["db"].transaction() as session:
+        programme = profiles.programme_settings(session, team_id=team_of(body), defaults=settings.programme)
+        view = admin_views.build_settings_modal(programme)
+    view["private_metadata"] = _period_metadata(body)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _period_metadata(body: dict) -> str:
+    period = _home_period(body.get("view"))
+    return json.dumps({"period": period.value}) if period else ""
+
+
+def settings_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    if not admin_allowed(client, body, context, fresh=False):
+        ack(response_action="errors", errors={Block.CHANNEL: admin_views.NOT_ADMIN})
+        return
+    values: dict[str, Any] = {block: input_value(view, block) for block in SETTINGS_FIELDS}
+    values[Block.STRICT_REVERSE] = "strict" in (values[Block.STRICT_REVERSE] or [])
+    try:
+        data = admin.parse_settings(values)
+    except admin.SettingsError as error:
+        ack(response_action="errors", errors=error.errors)
+        return
+    ack()
+    settings: Settings = context["settings"]
+    with context["db"].transaction() as session:
+        admin.save_settings(session, team_id=team_of(body), defaults=settings.programme, data=data)
+    _republish(client, body, context, _home_period(view))
+
+
+def preview_round(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    if not admin_allowed(client, body, context):
+        return
+    # The dry run may outlast the trigger id's 3 seconds: open a waiting modal, then fill it in.
+    opened = client.views_open(
+        trigger_id=body["trigger_id"], view=admin_views.build_wait_modal("Next round preview")
+    )
+    settings: Settings = context["settings"]
+    try:
+        from bot.services.rounds import preview_round as dry_run
+
+        with context["db"].transaction() as session:
+            text = dry_run(session, team_id=team_of(body), settings_defaults=settings.programme, now=utcnow())
+        view = admin_views.build_preview_modal(text)
+    except Exception:
+        logger.exception("round preview failed")
+        view = admin_views.build_preview_modal(
+            "Sorry, the preview failed; nothing was changed. Try again later."
+        )
+    client.views_update(view_id=opened["view"]["id"], view=view)
+
+
+def open_run_confirm(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    if admin_allowed(client, body, context):
+        view = admin_views.build_run_confirm_modal()
+        view["private_metadata"] = _period_metadata(body)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def run_round_confirmed(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    allowed = admin_allowed(client, body, context, fresh=False)
+    ack()
+    if not allowed:
+        return
+    from bot import notices  # the pairing lifecycle's module: the round and its DMs together
+
+    db: Database = context["db"]
+    settings: Settings = context["settings"]
+    team_id = team_of(body)
+    with db.transaction() as session:
+        summary = notices.run_round_and_notify(
+            session, team_id=team_id, defaults=settings.programme, now=utcnow(), manual=True
+        )
+        text = (
+            f":white_check_mark: Round run: {plural(len(summary.pairings), 'pair')} proposed, "
+            f"{plural(summary.unmatched_wishes, 'wish', 'wishes')} left unmatched. "
+            "Proposals are on their way."
+            if summary.created
+            else "That round already ran a moment ago; nothing new was proposed."
+        )
+    # The first proposals go out now; the outbox job sends the rest within a minute.
+    Deliverer(db, client).deliver_due(team_id=team_id, max_batches=1)
+    tell_privately(client, user_id=user_of(body), channel_id=None, reply=admin_views.build_notice(text))
+    _republish(client, body, context, _home_period(view))
+
+
+def export_to_dm(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    if not admin_allowed(client, body, context):
+        return
+    team_id, user_id = team_of(body), user_of(body)
+    now = utcnow()
+    with context["db"].transaction() as session:
+        files = export_csv(session, team_id=team_id)
+    try:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        client.files_upload_v2(
+            file_uploads=[{"file": data, "filename": name, "title": name} for name, data in files.items()],
+            channel=channel,
+            initial_comment=f"Flipside export of {now:%d %b %Y %H:%M} UTC: pairings, their sessions, "
+            "Lunch 'n' Learns, sign-ups and feedback.",
+        )
+    except SlackApiError as error:
+        logger.warning("export upload failed: %s", error.response.get("error"))
+        tell_privately(
+            client,
+            user_id=user_id,
+            channel_id=None,
+            reply=admin_views.build_notice(
+                ":warning: I couldn't upload the export to Slack. Please try again, or run "
+                "`python -m bot export --format csv` on the server."
+            ),
+        )
+
+
+def open_forget_person(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    if admin_allowed(client, body, context):
+        client.views_open(trigger_id=body["trigger_id"], view=admin_views.build_admin_forget_modal())
+
+
+def forget_person_submitted(
+    ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext
+) -> None:
+    if not admin_allowed(client, body, context, fresh=False):
+        ack(response_action="errors", errors={Block.PERSON: admin_views.NOT_ADMIN})
+        return
+    target = str(input_value(view, Block.PERSON) or "")
+    team_id = team_of(body)
+    with context["db"].transaction() as session:
+        known = bool(target) and admin.find_person(session, team_id=team_id, slack_user_id=target) is not None
+    if not known:
+        ack(response_action="errors", errors={Block.PERSON: "Flipside has nothing stored about this person."})
+        return
+    ack()
+    outcome = forget_person(context["db"], team_id=team_id, user_id=target, now=utcnow())
+    text = (
+        f":white_check_mark: Done: <@{target}> is forgotten ({outcome.wishes} wishes and {outcome.skills} "
+        f"skills deleted, {outcome.pairings_cancelled} open pairings ended)."
+    )
+    after_forget(client, context, team_id=team_id, user_id=target, outcome=outcome)
+    tell_privately(client, user_id=user_of(body), channel_id=None, reply=admin_views.build_notice(text))
+
+
+def register(app: App) -> None:
+    app.action(A.ADMIN_PERIOD)(change_period)
+    app.action(A.ADMIN_OPEN_SETTINGS)(open_settings)
+    app.action(A.ADMIN_PREVIEW_ROUND)(preview_round)
+    app.action(A.ADMIN_RUN_ROUND)(open_run_confirm)
+    app.action(A.ADMIN_EXPORT)(export_to_dm)
+    app.action(A.ADMIN_FORGET_PERSON)(open_forget_person)
+    app.view(Modal.ADMIN_SETTINGS)(settings_submitted)
+    app.view(Modal.ADMIN_RUN_CONFIRM)(run_round_confirmed)
+    app.view(Modal.ADMIN_FORGET)(forget_person_submitted)
