@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot import create_app
 from bot.config import ConfigError, Settings
 from bot.db import Database, DatabaseUnavailable
+from bot.work import WorkQueue
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,9 @@ def open_database(settings: Settings) -> Database:
     return database
 
 
-def build_app(settings: Settings, database: Database) -> App:
+def build_app(settings: Settings, database: Database, *, work_queue: WorkQueue | None = None) -> App:
     try:
-        app = create_app(settings, database=database)
+        app = create_app(settings, database=database, work_queue=work_queue)
         if not settings.oauth_enabled:
             reactivate_workspace(settings, database, app.client)
         return app
@@ -71,7 +72,8 @@ def start_app() -> None:
 
     settings = load_settings(require_slack=True)
     database = open_database(settings)
-    app = build_app(settings, database)
+    work_queue = WorkQueue()
+    app = build_app(settings, database, work_queue=work_queue)
     scheduler = build_scheduler(settings=settings, database=database, client=app.client, background=True)
     scheduler.start()
     try:
@@ -86,3 +88,4 @@ def start_app() -> None:
             server.serve_forever()
     finally:
         scheduler.shutdown(wait=False)
+        work_queue.shutdown(wait=True)  # finish the work of requests already acked

@@ -11,8 +11,9 @@ not started (the person got the ack but no reply, and can send the command again
 stop (SIGTERM under gunicorn, the end of `python app.py`) finishes it first.
 
 It is bounded: past `max_backlog` waiting tasks the caller does the work itself, on Bolt's pool
-as before the queue existed. Under a flood the acks then slow down instead of the replies falling
-minutes behind and the memory growing without end.
+as before the queue existed (and ahead of older queued work). Under a flood the acks then slow down
+to what they were without the queue, instead of the replies falling minutes behind and the memory
+growing without end.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class WorkQueue:
         self._executor = executor or ThreadPoolExecutor(threads, thread_name_prefix="flipside-work")
         self._max_backlog = max_backlog
         self._backlog = 0  # submitted and not finished
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
 
     def submit(
         self,
@@ -76,12 +77,23 @@ class WorkQueue:
                 if queued:
                     with self._lock:
                         self._backlog -= 1
+                        self._lock.notify_all()
 
         if queued:
-            return self._executor.submit(run)
+            try:
+                return self._executor.submit(run)
+            except RuntimeError:  # shutting down (the process is stopping): do it now, not never
+                with self._lock:
+                    self._backlog -= 1
+                queued = False
         done: Future = Future()
         done.set_result(run())
         return done
+
+    def wait_idle(self, timeout: float = 5) -> bool:
+        """Wait until nothing is queued or running (tests; a graceful stop uses shutdown)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._backlog == 0, timeout=timeout)
 
     def shutdown(self, *, wait: bool = True) -> None:
         """Stop taking work; with `wait`, finish what is queued (tests and graceful stops)."""

@@ -96,6 +96,11 @@ class Flipside:
     db: Database
     settings: Settings
     app: Any
+    work: WorkQueue | None = None
+
+    def work_done(self, timeout: float = 5) -> None:
+        """Wait for the work the listeners deferred (bot/work.py) to finish."""
+        assert self.work is not None and self.work.wait_idle(timeout), "deferred work still running"
 
     def command(self, command: str, text: str = "", *, user: str = "U1", team: str = TEAM) -> payloads.Reply:
         body = payloads.slash_command(
@@ -130,7 +135,7 @@ def serve(settings: Settings, database: Database, fake: FakeSlack) -> Iterator[F
     serve_in_thread(server)
     url = f"http://127.0.0.1:{server.server_port}/slack/events"
     try:
-        yield Flipside(payloads.SignedClient(url, SIGNING_SECRET), fake, database, settings, app)
+        yield Flipside(payloads.SignedClient(url, SIGNING_SECRET), fake, database, settings, app, work)
     finally:
         server.shutdown()
         server.server_close()

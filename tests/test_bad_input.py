@@ -48,8 +48,8 @@ def test_unusable_topics_get_a_friendly_message_and_keep_existing_wishes(flipsid
     flipside.replies(1)
     flipside.command("/teachme", text)
     if text.strip() == "":
-        opened = flipside.fake.wait_for("views.open", 2)  # the profile modal, then the wishes modal
-        assert opened[-1].decoded["view"]["callback_id"] == Modal.WISHES
+        opened = flipside.fake.wait_for("views.open", 2)  # the profile modal and the wishes modal
+        assert {call.decoded["view"]["callback_id"] for call in opened} == {Modal.PROFILE, Modal.WISHES}
     else:
         reply = flipside.replies(2)[-1]
         assert reply["response_type"] == "ephemeral"

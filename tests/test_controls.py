@@ -103,6 +103,19 @@ def test_remove_wish_and_skill_from_the_modal(flipside):
     eventually(lambda: len(flipside.fake.calls_to("views.update")) == 3)
 
 
+def test_removing_from_a_modal_closed_meanwhile_keeps_the_change_and_says_no_sorry(flipside):
+    add_person(flipside.db, "U1", stage=CareerStage.EARLY, department="Ops", learns="excel")
+    with flipside.db.transaction() as session:
+        wish_id = session.scalars(select(Wish.id)).one()
+    flipside.fake.fail_next("views.update", error="not_found")  # the person closed the modal
+    flipside.action(Action.REMOVE_WISH, str(wish_id), view={"id": "V9", "type": "modal"})
+    flipside.fake.wait_for("views.update")
+    flipside.work_done()
+    with flipside.db.transaction() as session:
+        assert session.scalars(select(Wish.status)).one() == WishStatus.WITHDRAWN
+    assert flipside.fake.calls_to("chat.postMessage") == []  # no "something went wrong"
+
+
 def test_someone_else_cannot_remove_my_wish(flipside):
     add_person(flipside.db, "U1", stage=CareerStage.EARLY, department="Ops", learns="excel")
     with flipside.db.transaction() as session:

@@ -44,3 +44,11 @@ def test_a_full_backlog_runs_the_work_on_the_callers_thread():
     finally:
         release.set()
         queue.shutdown()
+
+
+def test_work_submitted_while_stopping_is_done_on_the_spot():
+    queue = WorkQueue(threads=1)
+    queue.shutdown()
+    late = queue.submit(lambda: threading.current_thread() is threading.main_thread())
+    assert late.done() and late.result() is True
+    assert queue.submit(lambda: "and the next one").result() == "and the next one"

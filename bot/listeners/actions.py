@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action
-from bot.listeners.support import defer, refresh_home, team_of, user_of
+from bot.listeners.support import defer, refresh_home, team_of, try_slack, user_of
 from bot.listeners.support import person_transaction as _person_session
 from bot.services import learning, profiles
 from bot.views import learning as learning_views
@@ -91,7 +91,8 @@ def _refresh_modal(
 ) -> None:
     current = body.get("view") or {}
     view["private_metadata"] = current.get("private_metadata") or ""
-    client.views_update(view_id=current["id"], view=view)
+    # The change is saved; a modal closed meanwhile is not worth a "something went wrong".
+    try_slack(client.views_update, view_id=current["id"], view=view)
     refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 

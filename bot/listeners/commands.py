@@ -48,11 +48,29 @@ def _record_or_manage(
     command: dict, respond: Respond, client: WebClient, context: BoltContext, *, teach: bool
 ) -> None:
     if (command.get("text") or "").strip():
+        _ask_for_profile_on_first_use(command, client, context)
         # Recording, replying and redrawing the home take a while: off Bolt's pool (bot/work.py).
         defer(context, command, client, _record, command, respond, client, context, teach=teach)
     else:
-        # The modal must open within the trigger id's 3 seconds: right here, not behind a queue.
         _open_manager(command, client, context, teach=teach)
+
+
+# Modals open here, on Bolt's thread, not behind the queue: Slack's trigger id lasts 3 seconds.
+
+
+def _ask_for_profile_on_first_use(command: dict, client: WebClient, context: BoltContext) -> None:
+    settings: Settings = context["settings"]
+    with context["db"].transaction() as session:
+        person = profiles.get_or_create_person(
+            session, team_id=command["team_id"], slack_user_id=command["user_id"], defaults=settings.programme
+        )
+        modal = (
+            None
+            if person.has_profile
+            else profile_views.build_profile_modal(person, private_metadata=_origin(command))
+        )
+    if modal is not None:  # if Slack refuses, the reply's "Complete my profile" button does the same
+        try_slack(client.views_open, trigger_id=command["trigger_id"], view=modal)
 
 
 def _open_manager(command: dict, client: WebClient, context: BoltContext, *, teach: bool) -> None:
@@ -72,6 +90,7 @@ def _open_manager(command: dict, client: WebClient, context: BoltContext, *, tea
 
 
 def _record(command: dict, respond: Respond, client: WebClient, context: BoltContext, *, teach: bool) -> None:
+    """Store the topics and answer: one transaction, and Slack is called only after it."""
     db: Database = context["db"]
     settings: Settings = context["settings"]
     team_id, user_id, text = command["team_id"], command["user_id"], command.get("text") or ""
@@ -88,40 +107,37 @@ def _record(command: dict, respond: Respond, client: WebClient, context: BoltCon
                     else learning.add_wishes(session, person, text, now=now)
                 )
         except TopicError as error:
-            _reply(respond, learning_views.build_error_reply(str(error)))
-            return
-        next_round = next_matching_round(
-            profiles.programme_settings(session, team_id=team_id, defaults=settings.programme), now=now
-        )
-        needs_profile = not person.has_profile
-        needs_sync = profiles.needs_slack_sync(person, now=now)
-        redraw_home = person.home_opened_at is not None  # see publish_home(only_if_opened=True)
-        if teach:
-            reply = learning_views.build_canteach_reply(
-                outcome,
-                learners=learning.learner_counts(session, person, outcome.topics),
-                next_round=next_round,
-                needs_profile=needs_profile,
-            )
+            reply = learning_views.build_error_reply(str(error))
+            needs_sync = redraw_home = False
         else:
-            reply = learning_views.build_teachme_reply(
-                outcome,
-                teachers=learning.teacher_counts(session, person, outcome.topics),
-                next_round=next_round,
-                needs_profile=needs_profile,
-            )
-        ask_for_profile = needs_profile and bool(outcome.topics)
-        if ask_for_profile:
-            profile_modal = profile_views.build_profile_modal(person, private_metadata=_origin(command))
+            reply = _recorded_reply(session, person, outcome, teach=teach, team_id=team_id, context=context)
+            needs_sync = profiles.needs_slack_sync(person, now=now)
+            redraw_home = person.home_opened_at is not None  # see publish_home(only_if_opened=True)
     _reply(respond, reply)
-    if ask_for_profile:
-        # First use: ask for the profile right away (the trigger id is only good for 3 seconds;
-        # if it has expired the reply's "Set up your profile" button does the same).
-        try_slack(client.views_open, trigger_id=command["trigger_id"], view=profile_modal)
     if needs_sync:  # name and timezone from Slack, at most once a day
         sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id, force=True)
     if redraw_home:
         refresh_home(client, context, team_id=team_id, user_id=user_id)
+
+
+def _recorded_reply(session, person, outcome, *, teach: bool, team_id: str, context: BoltContext) -> Message:
+    settings: Settings = context["settings"]
+    next_round = next_matching_round(
+        profiles.programme_settings(session, team_id=team_id, defaults=settings.programme), now=utcnow()
+    )
+    if teach:
+        return learning_views.build_canteach_reply(
+            outcome,
+            learners=learning.learner_counts(session, person, outcome.topics),
+            next_round=next_round,
+            needs_profile=not person.has_profile,
+        )
+    return learning_views.build_teachme_reply(
+        outcome,
+        teachers=learning.teacher_counts(session, person, outcome.topics),
+        next_round=next_round,
+        needs_profile=not person.has_profile,
+    )
 
 
 def handle_mentoring(

@@ -134,13 +134,17 @@ def checkin_met(
     ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
 ):
     ack()
+    refusal = topic = None
     with person_transaction(body, context) as (session, person):
         parsed = pairings.parse_button_value(action.get("value"))
         pairing = session.get(Pairing, parsed[0]) if parsed else None
         if pairing is None or person.id not in (pairing.learner_id, pairing.teacher_id):
-            _ephemeral(respond, OUTCOME_TEXT[Outcome.NOT_YOURS if pairing else Outcome.NOT_FOUND])
-            return
-        topic = pairing.topic.display_name
+            refusal = OUTCOME_TEXT[Outcome.NOT_YOURS if pairing else Outcome.NOT_FOUND]
+        else:
+            topic = pairing.topic.display_name
+    if refusal is not None:  # replied outside the transaction: no Slack call holds the database
+        _ephemeral(respond, refusal)
+        return
     client.views_open(
         trigger_id=body["trigger_id"], view=views.build_checkin_modal(action["value"], topic=topic)
     )

@@ -182,7 +182,9 @@ def test_forgetting_deletes_personal_data_and_keeps_the_figures(session, org):
     session.flush()
     before = _figures(session)
 
+    ana.home_opened_at = ana.slack_synced_at = NOW - timedelta(days=1)
     outcome = admin.forget_person(session, person=ana, now=NOW)
+    assert (ana.home_opened_at, ana.slack_synced_at) == (None, None)  # when she used Slack, too
 
     assert (outcome.wishes, outcome.skills, outcome.notes_cleared) == (2, 2, 1)
     # Her one open pairing (teaching Ben TikTok) ends; Ben is the partner to tell.
