@@ -48,10 +48,15 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "flipside_read_only"
+
+
 def _begin_immediate_on_sqlite(connection: Any) -> None:
     # Take the write lock at BEGIN: two concurrent read-then-write transactions (two clicks on
     # the last seat) then serialise instead of one failing with "database is locked" mid-way.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Database.read_only() sessions only read: a plain BEGIN, which in WAL mode never waits.
+    read_only = connection.get_execution_options().get(READ_ONLY)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -65,6 +70,8 @@ class Database:
         # listener run under load went from seconds to milliseconds). Other processes (the clock)
         # still meet SQLite's busy timeout. PostgreSQL needs none of this.
         self._writer_turn = threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        readers_engine = self.engine.execution_options(**{READ_ONLY: True})
+        self._readers = sessionmaker(readers_engine, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -75,6 +82,15 @@ class Database:
         """A session whose work commits together at the end, or not at all."""
         with self._writer_turn or nullcontext(), self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_only(self) -> Iterator[Session]:
+        """A session for reads alone, on Bolt's threads before any work is deferred: on SQLite it
+        neither waits for the writers' lock nor holds it (WAL readers see the last commit)."""
+        with self._readers() as session, session.begin():
+            yield session
+            if session.new or session.dirty or session.deleted:
+                raise RuntimeError("a read-only session was asked to write")
 
     def check_connection(self) -> None:
         try:

@@ -60,7 +60,12 @@ def _record_or_manage(
 
 def _ask_for_profile_on_first_use(command: dict, client: WebClient, context: BoltContext) -> None:
     settings: Settings = context["settings"]
-    with context["db"].transaction() as session:
+    db: Database = context["db"]
+    with db.read_only() as session:  # the usual case, and it must not queue behind the writers
+        known = profiles.get_person(session, team_id=command["team_id"], slack_user_id=command["user_id"])
+        if known is not None and known.has_profile:
+            return
+    with db.transaction() as session:
         person = profiles.get_or_create_person(
             session, team_id=command["team_id"], slack_user_id=command["user_id"], defaults=settings.programme
         )
