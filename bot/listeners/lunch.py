@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import INPUT_ACTION, Action, Block, Command, Modal
 from bot.listeners.support import (
+    defer,
     input_value,
     metadata,
     person_transaction,
@@ -287,8 +288,7 @@ def handle_sign_up(
             session, session_id=lunches.parse_id(action.get("value")), person=person, now=utcnow()
         )
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch, position=change.position))
-    _reply(body, respond, client, reply)
-    _after_seat_change(body, client, context, change)
+    defer(context, body, client, _show_seat_change, body, respond, client, context, change, reply)
 
 
 def handle_cancel_signup(
@@ -302,6 +302,18 @@ def handle_cancel_signup(
         )
         lunch_notices.tell_promoted(session, change, now=now)
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
+    defer(context, body, client, _show_seat_change, body, respond, client, context, change, reply)
+
+
+def _show_seat_change(
+    body: dict,
+    respond: Respond,
+    client: WebClient,
+    context: BoltContext,
+    change: lunches.Change,
+    reply: Message,
+) -> None:
+    """The seat is taken or freed already; the reply, the redrawn post and the DMs follow (work queue)."""
     _reply(body, respond, client, reply)
     _after_seat_change(body, client, context, change)
 

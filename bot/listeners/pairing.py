@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action, Block, Modal
 from bot.listeners.support import (
+    defer,
     input_value,
     person_transaction,
     refresh_home,
@@ -98,14 +99,39 @@ def _answer(
         team_id, pairing_id = person.team_id, change.pairing.id if change.pairing else None
         topic = change.pairing.topic.display_name if change.pairing else ""
     if change.outcome == Outcome.DECLINED and pairing_id:
-        # First: the trigger id behind this click is only good for 3 seconds.
+        # Here, not behind the queue: the trigger id behind this click is only good for 3 seconds.
         try_slack(
             client.views_open,
             trigger_id=body["trigger_id"],
             view=views.build_decline_modal(pairing_id, topic=topic),
         )
-    _ephemeral(respond, OUTCOME_TEXT[change.outcome])
-    if change.outcome in (Outcome.BOTH_ACCEPTED, Outcome.DECLINED, Outcome.WAITING_FOR_OTHER) and pairing_id:
+    # The answer is stored; the Slack calls that show it (four to six) go to the work queue.
+    defer(
+        context,
+        body,
+        client,
+        _show_answer,
+        change.outcome,
+        pairing_id,
+        team_id,
+        body,
+        respond,
+        client,
+        context,
+    )
+
+
+def _show_answer(
+    outcome: Outcome,
+    pairing_id: int | None,
+    team_id: str,
+    body: dict,
+    respond: Respond,
+    client: WebClient,
+    context: BoltContext,
+) -> None:
+    _ephemeral(respond, OUTCOME_TEXT[outcome])
+    if outcome in (Outcome.BOTH_ACCEPTED, Outcome.DECLINED, Outcome.WAITING_FOR_OTHER) and pairing_id:
         _redraw_proposals(client, context["db"], pairing_id)
         flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"pairing:{pairing_id}:")
         refresh_home(client, context, team_id=team_id, user_id=user_of(body))
