@@ -7,6 +7,7 @@ Every outbox key is the message's identity: a click or a job processed twice que
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -17,7 +18,8 @@ from bot.db import Database
 from bot.services import lunch_and_learn as lunches
 from bot.services.lunch_and_learn import Outcome
 from bot.views import lunch as views
-from models import LunchSession
+from bot.views.common import Message
+from models import LunchSession, Person
 
 logger = logging.getLogger(__name__)
 
@@ -49,46 +51,39 @@ def queue_announcement(session: Session, lunch: LunchSession, *, channel_id: str
 def tell_promoted(session: Session, change: lunches.Change, *, now: datetime) -> None:
     if change.lunch is None or not change.promoted:
         return
-    lunch = change.lunch
-    lunches.notify_people(
-        session,
-        lunch=lunch,
-        people=change.promoted,
-        key=lunches.promoted_key,
-        kind="lunch_promoted",
-        render=lambda _person: views.build_promoted_notice(lunch),
-        now=now,
-    )
+    message = views.build_promoted_notice(change.lunch)
+    _tell(session, change.lunch, change.promoted, lunches.promoted_key, "lunch_promoted", message, now)
 
 
 def tell_edited(session: Session, change: lunches.Change, *, now: datetime) -> int:
     if change.lunch is None or not change.changes:
         return 0
-    lunch, changes = change.lunch, change.changes
+    lunch = change.lunch
     tell_promoted(session, change, now=now)
-    return lunches.notify_people(
-        session,
-        lunch=lunch,
-        people=[p for p in change.audience if p.id != lunch.host_id],
-        key=lunches.edited_key,
-        kind="lunch_edited",
-        render=lambda _person: views.build_edit_notice(lunch, changes),
-        now=now,
-    )
+    audience = [p for p in change.audience if p.id != lunch.host_id]
+    message = views.build_edit_notice(lunch, change.changes)
+    return _tell(session, lunch, audience, lunches.edited_key, "lunch_edited", message, now)
 
 
 def tell_cancelled(session: Session, change: lunches.Change, *, reason: str, now: datetime) -> None:
     if change.outcome != Outcome.CANCELLED or change.lunch is None:
         return
-    lunch = change.lunch
-    lunches.notify_people(
-        session,
-        lunch=lunch,
-        people=change.audience,
-        key=lunches.cancelled_key,
-        kind="lunch_cancelled",
-        render=lambda _person: views.build_cancel_notice(lunch, reason=reason),
-        now=now,
+    message = views.build_cancel_notice(change.lunch, reason=reason)
+    _tell(session, change.lunch, change.audience, lunches.cancelled_key, "lunch_cancelled", message, now)
+
+
+def _tell(
+    session: Session,
+    lunch: LunchSession,
+    people: Sequence[Person],
+    key: Callable[[LunchSession, Person], str],
+    kind: str,
+    message: Message,
+    now: datetime,
+) -> int:
+    """The same DM to each of `people` about `lunch`, once per person and key."""
+    return lunches.notify_people(
+        session, lunch=lunch, people=people, key=key, kind=kind, render=lambda _person: message, now=now
     )
 
 
