@@ -15,8 +15,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -206,3 +208,37 @@ def count_log_problems(lines: Iterable[str]) -> dict[str, int]:
         if line.startswith("Traceback"):
             counts["tracebacks"] += 1
     return counts
+
+
+def delivery_figures(fake: Any, rows: Iterable[tuple[int, str]]) -> tuple[dict[str, int], dict[int, float]]:
+    """What reached the fake Slack against the outbox rows (id, recipient) it should hold.
+
+    Messages are matched to rows by the outbox id in their metadata (bot.notify); returns the
+    figures and the ts of each row's first message."""
+    from bot.notify import METADATA_EVENT
+
+    per_row: Counter[int] = Counter()
+    per_channel: Counter[str] = Counter()
+    first_ts: dict[int, float] = {}
+    for message in fake.messages():
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == METADATA_EVENT:
+            outbox_id = int(metadata["event_payload"]["outbox_id"])
+            per_row[outbox_id] += 1
+            first_ts.setdefault(outbox_id, float(message["ts"]))
+        per_channel[message["channel"]] += 1
+    rows = list(rows)
+    ids = {row_id for row_id, _recipient in rows}
+    expected_per_channel = Counter(fake.dm_channel_for(recipient) for _id, recipient in rows)
+    figures = {
+        "delivered": sum(per_row.values()),
+        "lost": len(ids - set(per_row)),
+        "duplicates": sum(count - 1 for count in per_row.values() if count > 1),
+        "unknown": len(set(per_row) - ids),
+        "recipients": len(expected_per_channel),
+        "recipients_wrong": sum(
+            1 for channel, want in expected_per_channel.items() if per_channel[channel] != want
+        ),
+        "recipients_with_several": sum(1 for want in expected_per_channel.values() if want > 1),
+    }
+    return figures, first_ts

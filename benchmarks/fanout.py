@@ -39,6 +39,7 @@ from _common import (
     DEFAULT_PG_SERVER,
     PG_HOWTO,
     child_env,
+    delivery_figures,
     migrated_sqlite,
     pg_database,
     pg_reachable,
@@ -52,7 +53,6 @@ from sqlalchemy import select
 
 from bot import migrations
 from bot.db import Database
-from bot.notify import METADATA_EVENT
 from models import OutboxMessage, OutboxStatus
 from tests.fakeslack import FakeSlack
 
@@ -81,30 +81,6 @@ def deliver(
     if finished.returncode != 0:
         raise RuntimeError(f"the delivery worker failed:\n{finished.stderr[-3000:]}")
     return json.loads(finished.stdout.strip().splitlines()[-1])
-
-
-def count_deliveries(fake: FakeSlack, rows: list[tuple[int, str, OutboxStatus, int]]) -> dict[str, Any]:
-    """Messages in the fake per outbox id and per recipient's DM channel, against the outbox."""
-    per_row: Counter[int] = Counter()
-    per_channel: Counter[str] = Counter()
-    for message in fake.messages():
-        metadata = message.get("metadata") or {}
-        if metadata.get("event_type") == METADATA_EVENT:
-            per_row[int(metadata["event_payload"]["outbox_id"])] += 1
-        per_channel[message["channel"]] += 1
-    expected_per_channel = Counter(fake.dm_channel_for(recipient) for _id, recipient, _s, _a in rows)
-    ids = {row[0] for row in rows}
-    return {
-        "delivered": sum(per_row.values()),
-        "lost": len(ids - set(per_row)),
-        "duplicates": sum(count - 1 for count in per_row.values() if count > 1),
-        "unknown": len(set(per_row) - ids),
-        "recipients": len(expected_per_channel),
-        "recipients_wrong_count": sum(
-            1 for channel, want in expected_per_channel.items() if per_channel[channel] != want
-        ),
-        "recipients_with_several": sum(1 for want in expected_per_channel.values() if want > 1),
-    }
 
 
 def fast_channels(messages: list[dict[str, Any]]) -> int:
@@ -173,7 +149,9 @@ def run(url: str, args: argparse.Namespace) -> bool:
             rows = outbox_rows(database)
         finally:
             database.dispose()
-        counts = count_deliveries(fake, rows)
+        counts, _first_ts = delivery_figures(
+            fake, [(row_id, recipient) for row_id, recipient, _s, _a in rows]
+        )
     statuses = Counter(status.value for _id, _r, status, _a in rows)
 
     ratio = rate / args.fake_rate
@@ -202,7 +180,7 @@ def run(url: str, args: argparse.Namespace) -> bool:
         f"(goal 0: {verdict(counts['duplicates'] == 0)})"
     )
     print(
-        f"{'recipients':<34}{counts['recipients']:>10,} ({counts['recipients_wrong_count']} got more or "
+        f"{'recipients':<34}{counts['recipients']:>10,} ({counts['recipients_wrong']} got more or "
         f"fewer messages than rows; {counts['recipients_with_several']} get several DMs)"
     )
     print(

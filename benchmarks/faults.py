@@ -43,6 +43,7 @@ from _common import (
     DEFAULT_PG_SERVER,
     PG_HOWTO,
     child_env,
+    delivery_figures,
     migrated_sqlite,
     pg_database,
     pg_reachable,
@@ -56,7 +57,6 @@ from sqlalchemy import select
 
 from bot import migrations
 from bot.db import Database
-from bot.notify import METADATA_EVENT
 from models import OutboxMessage
 from tests.fakeslack import FakeSlack
 
@@ -152,16 +152,6 @@ def final_run(url: str, fake: FakeSlack, args: argparse.Namespace, log) -> dict[
 
 
 def analyse(fake: FakeSlack, url: str) -> dict[str, Any]:
-    per_row: Counter[int] = Counter()
-    per_channel: Counter[str] = Counter()
-    ts_of: dict[int, float] = {}
-    for message in fake.messages():
-        metadata = message.get("metadata") or {}
-        if metadata.get("event_type") == METADATA_EVENT:
-            outbox_id = int(metadata["event_payload"]["outbox_id"])
-            per_row[outbox_id] += 1
-            ts_of.setdefault(outbox_id, float(message["ts"]))
-        per_channel[message["channel"]] += 1
     database = Database(url)
     try:
         with database.transaction() as session:
@@ -176,25 +166,18 @@ def analyse(fake: FakeSlack, url: str) -> dict[str, Any]:
             ).all()
     finally:
         database.dispose()
-    ids = {row.id for row in rows}
+    figures, ts_of = delivery_figures(fake, [(row.id, row.recipient) for row in rows])
     taken_over = [row for row in rows if row.attempts > 1]
     # A row recovered from history was marked sent by a sender that claimed it after its message
     # was already in Slack; a row posted again has its message after that last claim.
     recovered = [row for row in taken_over if row.id in ts_of and ts_of[row.id] < row.claimed_at.timestamp()]
-    expected_per_channel = Counter(fake.dm_channel_for(row.recipient) for row in rows)
     return {
+        **figures,
         "expected": len(rows),
-        "delivered": sum(per_row.values()),
-        "lost": len(ids - set(per_row)),
-        "duplicates": sum(count - 1 for count in per_row.values() if count > 1),
         "statuses": Counter(row.status.value for row in rows),
         "taken_over": len(taken_over),
         "recovered": len(recovered),
         "max_attempts": max((row.attempts for row in rows), default=0),
-        "recipients": len(expected_per_channel),
-        "recipients_wrong": sum(
-            1 for channel, want in expected_per_channel.items() if per_channel[channel] != want
-        ),
     }
 
 

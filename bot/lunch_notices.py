@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.db import Database
+from bot.notify import flush_outbox
 from bot.services import lunch_and_learn as lunches
 from bot.services.lunch_and_learn import Outcome
 from bot.views import lunch as views
@@ -122,3 +123,8 @@ def join_channel(client: WebClient, channel_id: str, *, token: str | None = None
         logger.info("conversations.join refused (%s); trying to post anyway", code)
         return code if code == "is_archived" else None
     return None
+
+
+def send_queued(client: WebClient, db: Database, *, team_id: str, session_id: int) -> None:
+    """Send what a click queued about this session (post, DMs) now, not at the next job tick."""
+    flush_outbox(db, client, team_id=team_id, key_prefix=f"lunch:{session_id}:")

@@ -26,7 +26,6 @@ from bot.listeners.support import (
     tell_privately,
     user_of,
 )
-from bot.notify import flush_outbox
 from bot.services import lunch_and_learn as lunches
 from bot.services import outbox, profiles
 from bot.services.lunch_and_learn import Outcome, ProposalError, ProposalInput
@@ -261,7 +260,7 @@ def _post_announcement(
             lunch = session.get(LunchSession, session_id)
             assert lunch is not None
             outbox.cancel(session, team_id=team_id, key_prefix=lunches.announce_key(lunch))
-    flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"lunch:{session_id}:")
+    lunch_notices.send_queued(client, context["db"], team_id=team_id, session_id=session_id)
     with db.transaction() as session:
         lunch = session.get(LunchSession, session_id)
         assert lunch is not None
@@ -334,7 +333,7 @@ def _after_seat_change(body: dict, client: WebClient, context: BoltContext, chan
     )
     lunch_notices.refresh_announcement(client, db, team_id=team_id, session_id=change.lunch.id)
     if change.promoted:
-        flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"lunch:{change.lunch.id}:")
+        lunch_notices.send_queued(client, db, team_id=team_id, session_id=change.lunch.id)
 
 
 # ----------------------------------------------------------------------------- the session menu
@@ -457,7 +456,7 @@ def _after_host_change(
         return
     team_id = team_of(body)
     lunch_notices.refresh_announcement(client, context["db"], team_id=team_id, session_id=change.lunch.id)
-    flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"lunch:{change.lunch.id}:")
+    lunch_notices.send_queued(client, context["db"], team_id=team_id, session_id=change.lunch.id)
 
 
 # ----------------------------------------------------------------------------- feedback

@@ -527,6 +527,26 @@ _EDITABLE = {
 }
 
 
+def _lock_for_host(
+    session: Session,
+    *,
+    session_id: int | None,
+    person: Person,
+    admin_user_ids: Iterable[str],
+    now: datetime,
+) -> tuple[LunchSession | None, Change | None]:
+    """The session, locked, if `person` may still edit or cancel it; else the refusal."""
+    lunch = lock_session(session, team_id=person.team_id, session_id=session_id)
+    if lunch is None:
+        return None, Change(Outcome.NOT_FOUND)
+    if not can_manage(lunch, person, admin_user_ids=admin_user_ids):
+        return None, Change(Outcome.NOT_ALLOWED, lunch)
+    closed = closed_reason(lunch, now)
+    if closed:
+        return None, Change(closed, lunch)
+    return lunch, None
+
+
 def edit_session(
     session: Session,
     *,
@@ -538,14 +558,12 @@ def edit_session(
     now: datetime,
 ) -> Change:
     """Apply an edit; raises ProposalError when seats would drop below the people already going."""
-    lunch = lock_session(session, team_id=person.team_id, session_id=session_id)
-    if lunch is None:
-        return Change(Outcome.NOT_FOUND)
-    if not can_manage(lunch, person, admin_user_ids=admin_user_ids):
-        return Change(Outcome.NOT_ALLOWED, lunch)
-    closed = closed_reason(lunch, now)
-    if closed:
-        return Change(closed, lunch)
+    lunch, refusal = _lock_for_host(
+        session, session_id=session_id, person=person, admin_user_ids=admin_user_ids, now=now
+    )
+    if refusal is not None:
+        return refusal
+    assert lunch is not None
     going = attending_count(session, lunch)
     if proposal.capacity is not None and proposal.capacity < going:
         raise ProposalError({Block.SEATS: f"{going} people are already going: keep at least {going} seats."})
@@ -598,14 +616,12 @@ def cancel_session(
     admin_user_ids: Iterable[str],
     now: datetime,
 ) -> Change:
-    lunch = lock_session(session, team_id=person.team_id, session_id=session_id)
-    if lunch is None:
-        return Change(Outcome.NOT_FOUND)
-    if not can_manage(lunch, person, admin_user_ids=admin_user_ids):
-        return Change(Outcome.NOT_ALLOWED, lunch)
-    closed = closed_reason(lunch, now)
-    if closed:
-        return Change(closed, lunch)
+    lunch, refusal = _lock_for_host(
+        session, session_id=session_id, person=person, admin_user_ids=admin_user_ids, now=now
+    )
+    if refusal is not None:
+        return refusal
+    assert lunch is not None
     state = state_of(session, lunch)
     lunch.status = LunchStatus.CANCELLED
     lunch.cancelled_at = now
