@@ -45,9 +45,11 @@ def create_app(
         listener_executor=listener_executor,
     )
     app.middleware(skip_duplicate_events(database=database))
-    # Heavy post-ack work goes here, not on Bolt's pool (bot/work.py); tests pass one to drain it.
+    # Work after the ack is stored for a worker (bot/work.py); tests pass a queue that wakes theirs.
     app.middleware(
-        inject_dependencies(settings=settings, database=database, work_queue=work_queue or WorkQueue())
+        inject_dependencies(
+            settings=settings, database=database, work_queue=work_queue or WorkQueue(database)
+        )
     )
     register_all(app)
     return app

@@ -1,4 +1,5 @@
-"""The management CLI: python -m bot migrate | demo | match | jobs | run JOB | clock | export | purge."""
+"""The management CLI: python -m bot migrate | demo | match | jobs | run JOB | clock | worker |
+export | report | purge."""
 
 from __future__ import annotations
 
@@ -142,6 +143,18 @@ def cmd_clock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from bot.runtime import build_worker, run_worker
+
+    if args.once:
+        settings = load_settings(require_slack=True)
+        done = build_worker(settings, open_database(settings)).run_due(limit=args.limit)
+        print(f"ran {done} pending tasks")
+        return 0
+    run_worker(threads=args.threads, parent_pid=args.parent_pid)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.cli_admin import AdminCommandError, export_command
 
@@ -208,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("clock", help="run the scheduler (the Procfile's clock process)").set_defaults(
         func=cmd_clock
     )
+    worker = sub.add_parser(
+        "worker", help="run what listeners hand over after their ack (the Procfile's worker)"
+    )
+    worker.add_argument("--threads", type=int, default=4, help="tasks run at once (default 4)")
+    worker.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    worker.add_argument("--limit", type=int, default=1000, help="with --once: at most this many")
+    worker.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # set by `python app.py`
+    worker.set_defaults(func=cmd_worker)
     export = sub.add_parser("export", help="write pairings, sessions and feedback as CSV files")
     export.add_argument("--format", default="csv", choices=["csv"])
     export.add_argument("--team", help="workspace (team id); default: the only one")

@@ -105,3 +105,18 @@ class Block(StrEnum):
 
 INPUT_ACTION = "value"
 """The action_id of every input element: the block id already says which field it is."""
+
+
+class Work(StrEnum):
+    """Names of the tasks listeners hand to the worker (bot/work.py); stored in pending_work.kind,
+    so a name, once released, must keep meaning the same task."""
+
+    TEACHME = "teachme.record"
+    CANTEACH = "canteach.record"
+    PROFILE = "profile.save"
+    WISHES = "wishes.add"
+    SKILLS = "skills.add"
+    REMOVE_WISH = "wish.remove"
+    REMOVE_SKILL = "skill.remove"
+    PAIRING_ANSWER = "pairing.answer.show"
+    SEAT_CHANGE = "lunch.seat.show"

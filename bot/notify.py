@@ -50,8 +50,9 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
-def process_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def process_owner(pid: int | None = None) -> str:
+    """How claims name their process (this one, or a child by pid): host and pid."""
+    return f"{socket.gethostname()}:{pid or os.getpid()}"
 
 
 class Pacer:

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import create_app
 from bot.config import ConfigError, Settings
 from bot.db import Database, DatabaseUnavailable
-from bot.work import WorkQueue
+from bot.work import DEFAULT_THREADS, Worker, WorkQueue
 
 logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 class StartupError(RuntimeError):
@@ -65,17 +73,120 @@ def reactivate_workspace(settings: Settings, database: Database, client) -> None
         workspace.uninstalled_at = None
 
 
+def build_worker(settings: Settings, database: Database, *, threads: int = DEFAULT_THREADS) -> Worker:
+    """The worker that runs what listeners hand over (bot/work.py), with a client per workspace."""
+    import bot.listeners  # noqa: F401  (registers every task)
+    from bot.listeners.errors import handle_error
+    from bot.notify import process_owner
+    from bot.oauth import token_resolver
+    from bot.slack_client import build_web_client
+
+    token_for = token_resolver(settings, database)
+    clients: dict[str, WebClient] = {}
+    clients_lock = threading.Lock()
+
+    def client_for(team_id: str) -> WebClient | None:
+        token = token_for(team_id)
+        if not token:
+            return None
+        with clients_lock:  # one client (and one HTTP connection pool) per token
+            if token not in clients:
+                clients[token] = build_web_client(settings, token=token)
+            return clients[token]
+
+    return Worker(
+        database,
+        settings,
+        client_for,
+        on_failure=lambda job, error: handle_error(error, job.body, job.client, None),
+        owner=process_owner(),
+        threads=threads,
+    )
+
+
+def run_worker(*, threads: int = DEFAULT_THREADS, parent_pid: int | None = None) -> None:
+    """`python -m bot worker`: run stored work until SIGTERM/SIGINT, then finish what is running."""
+    settings = load_settings(require_slack=True)
+    database = open_database(settings)
+    worker = build_worker(settings, database, threads=threads)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: worker.request_stop())
+    logger.info("worker %s: %d threads", worker.owner, threads)
+    worker.serve_forever(parent_pid=parent_pid)
+
+
+class WorkerChild:
+    """`python app.py`'s worker: `python -m bot worker` in a child process, restarted if it dies.
+
+    A process of its own, not threads beside Bolt's: its Python would compete with the acks for
+    the interpreter lock (see bot/work.py)."""
+
+    def __init__(self, database: Database, *, restart_delay: float = 1.0) -> None:
+        self._database = database
+        self._restart_delay = restart_delay
+        self._stopping = threading.Event()
+        self._process: subprocess.Popen | None = None
+        self._watcher = threading.Thread(target=self._watch, name="flipside-worker-watch", daemon=True)
+
+    def start(self) -> None:
+        self._spawn()
+        self._watcher.start()
+
+    def _spawn(self) -> None:
+        command = [sys.executable, "-m", "bot", "worker", "--parent-pid", str(os.getpid())]
+        # `python /path/to/app.py` may run from any directory: the child finds `bot` where we did.
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [PROJECT_ROOT, env.get("PYTHONPATH")]))
+        self._process = subprocess.Popen(command, env=env)
+
+    def _watch(self) -> None:
+        from bot.services import pending_work
+
+        delay = self._restart_delay
+        while not self._stopping.is_set():
+            assert self._process is not None
+            code = self._process.wait()
+            if self._stopping.is_set():
+                return
+            logger.error("the worker process exited (%s); starting another in %.0f s", code, delay)
+            # Its claims would wait out their lease: it is dead, so its work is due again now.
+            from bot.notify import process_owner
+
+            owner = process_owner(self._process.pid)
+            try:
+                with self._database.transaction() as session:
+                    pending_work.release_claims(session, owner=owner)
+            except Exception:
+                logger.exception("could not release the dead worker's claims; their leases will run out")
+            if self._stopping.wait(delay):
+                return
+            delay = min(delay * 2, 30.0)
+            self._spawn()
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM: the worker finishes the tasks it is running (work not started stays stored)."""
+        self._stopping.set()
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+
+
 def start_app() -> None:
-    """`python app.py`: the whole app in one process, the scheduler included."""
+    """`python app.py`: the web side and the scheduler here, the worker in a child process."""
     from bot.scheduler import build_scheduler
     from bot.web import build_wsgi_app, make_http_server
 
     settings = load_settings(require_slack=True)
     database = open_database(settings)
-    work_queue = WorkQueue()
-    app = build_app(settings, database, work_queue=work_queue)
+    app = build_app(settings, database)
     scheduler = build_scheduler(settings=settings, database=database, client=app.client, background=True)
+    worker = WorkerChild(database)
     scheduler.start()
+    worker.start()
     try:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -88,4 +199,4 @@ def start_app() -> None:
             server.serve_forever()
     finally:
         scheduler.shutdown(wait=False)
-        work_queue.shutdown(wait=True)  # finish the work of requests already acked
+        worker.stop()

@@ -1,100 +1,305 @@
-"""The queue for work a listener does after its ack, kept off Bolt's listener pool.
+"""Work a listener hands over after its ack: stored first, then done by a worker process.
 
-Bolt (process_before_response=False) runs each listener on a small thread pool and answers Slack
-when the listener calls ack(). If the listener then goes on to record, reply and redraw the App
-Home on that same thread, the next requests' acks wait for a free thread: measured, that made
-/teachme's ack 19x slower than a bare app's under load. Listeners whose work is heavier than the
-ack hand it to this queue instead, so Bolt's pool only ever runs acks.
+Bolt (process_before_response=False) answers Slack once a listener calls ack(), but the listener
+goes on running on Bolt's small thread pool, and every bit of Python it runs there competes for
+the interpreter lock with the threads that are about to ack the next requests. Measured
+(benchmarks/ack_latency.py), even a read-only query after the ack put Flipside's p99 ack at
+1.2-1.5x a bare app's, and recording in-process threads did no better. So a listener acks, adds
+one row to `pending_work` (bot.services.pending_work) and returns; the recording, the reply and
+the App Home redraw happen in a worker process (`python -m bot worker`; `python app.py` starts
+one as its child).
 
-The queue lives in memory, like Bolt's own pool: a process that is killed loses the work it had
-not started (the person got the ack but no reply, and can send the command again). A graceful
-stop (SIGTERM under gunicorn, the end of `python app.py`) finishes it first.
+The row is the hand-over: a web process killed after the ack loses nothing, a worker killed
+mid-task leaves a lease that runs out, and another worker (or the same one restarted) does the
+work then. A task is run at least once, so tasks are written to be harmless when run again:
+they store with get-or-create and unique keys, and scheduled messages still go through the outbox.
 
-It is bounded: past `max_backlog` waiting tasks the caller does the work itself, on Bolt's pool
-as before the queue existed (and ahead of older queued work). Under a flood the acks then slow down
-to what they were without the queue, instead of the replies falling minutes behind and the memory
-growing without end.
+Tasks are plain functions registered by name (`@task("teachme.record")`) that get a Job: the
+Slack body as received, the listener's JSON extras, and a Web API client for the workspace.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+
+from slack_bolt import BoltContext
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.db import Database
+from bot.services import pending_work
+from bot.services.pending_work import ClaimedWork
+from models import utcnow
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_THREADS = 4
-DEFAULT_MAX_BACKLOG = 1000  # about 6 s of /teachme work on SQLite (benchmarks/ack_latency.py)
+DEFAULT_THREADS = 4  # enough to overlap Web API calls; a busy worker process runs several
+POLL_SECONDS = 0.05  # how long new work can wait when nothing woke the worker (another process)
+LEASE = timedelta(minutes=5)  # far longer than a task with slack_sdk's retries takes
+MAX_ATTEMPTS = 3  # a task claimed this often died with its worker each time: dropped, logged
+UNKNOWN_KIND_RETRY = timedelta(minutes=1)  # during a rolling deploy a newer web may queue new kinds
+
+
+@dataclass
+class Job:
+    """What a task gets: the request as Slack sent it, and the means to answer it."""
+
+    work: ClaimedWork
+    client: WebClient
+    context: BoltContext
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.work.body
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        return self.work.extras
+
+    @property
+    def respond(self) -> Respond:
+        # Slash commands and buttons carry a response_url (valid 30 minutes, 5 uses).
+        return Respond(response_url=self.body.get("response_url"))
+
+
+Task = Callable[[Job], None]
+_TASKS: dict[str, Task] = {}
+
+
+def task(kind: str) -> Callable[[Task], Task]:
+    """Register a function as the task for `kind` (the name stored in pending_work.kind)."""
+
+    def register(function: Task) -> Task:
+        if _TASKS.setdefault(str(kind), function) is not function:
+            raise ValueError(f"two tasks named {kind!r}")
+        return function
+
+    return register
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_TASKS)
 
 
 class WorkQueue:
-    def __init__(
+    """The listeners' side: store the work (the ack has gone back already) and nudge a worker."""
+
+    def __init__(self, database: Database, *, on_added: Callable[[], None] | None = None) -> None:
+        self._database = database
+        self._on_added = on_added
+
+    def add(
         self,
-        threads: int = DEFAULT_THREADS,
         *,
-        executor: Executor | None = None,
-        max_backlog: int = DEFAULT_MAX_BACKLOG,
+        team_id: str,
+        kind: str,
+        body: dict[str, Any],
+        extras: dict[str, Any] | None = None,
+        session: Session | None = None,
     ) -> None:
-        # A few threads: enough to overlap Web API calls, few enough not to crowd out the acks
-        # (they share the interpreter lock with the request threads).
-        self._executor = executor or ThreadPoolExecutor(threads, thread_name_prefix="flipside-work")
-        self._max_backlog = max_backlog
-        self._backlog = 0  # submitted and not finished
-        self._lock = threading.Condition()
+        """Store one task; with `session`, in that transaction (it commits with what it stored)."""
+        if kind not in _TASKS:
+            raise ValueError(f"no task named {kind!r}")
+        values = {"team_id": team_id, "kind": kind, "body": body, "extras": extras or {}, "now": utcnow()}
+        if session is not None:
+            pending_work.add(session, **values)
+            return  # the caller nudges after its commit (a worker could not see the row before)
+        with self._database.transaction() as own:
+            pending_work.add(own, **values)
+        self.nudge()
 
-    def submit(
-        self,
-        work: Callable[..., Any],
-        /,
-        *args: Any,
-        on_error: Callable[[Exception], None] | None = None,
-        **kwargs: Any,
-    ) -> Future:
-        """Run `work(*args, **kwargs)` soon; a failure is logged and handed to `on_error`.
+    def nudge(self) -> None:
+        if self._on_added is not None:
+            self._on_added()
 
-        When the backlog is full it runs now, on the caller's thread (see the module's notes)."""
-        with self._lock:
-            queued = self._backlog < self._max_backlog
-            if queued:
-                self._backlog += 1
 
-        def run() -> Any:
-            try:
-                return work(*args, **kwargs)
-            except Exception as error:
-                if on_error is None:
-                    logger.exception("background work %s failed", getattr(work, "__name__", work))
-                    return None
-                try:
-                    on_error(error)
-                except Exception:  # the error path itself must never take the worker down
-                    logger.exception("handling a background failure failed")
-                return None
-            finally:
-                if queued:
-                    with self._lock:
-                        self._backlog -= 1
-                        self._lock.notify_all()
+@dataclass
+class Worker:
+    """Claims stored work and runs it on a few threads; one per process, or in tests' process."""
 
-        if queued:
-            try:
-                return self._executor.submit(run)
-            except RuntimeError:  # shutting down (the process is stopping): do it now, not never
-                with self._lock:
-                    self._backlog -= 1
-                queued = False
-        done: Future = Future()
-        done.set_result(run())
-        return done
+    database: Database
+    settings: Settings
+    client_for: Callable[[str], WebClient | None]  # team id -> Web API client (None: uninstalled)
+    on_failure: Callable[[Job, Exception], None]  # tell the person; never raises
+    owner: str
+    threads: int = DEFAULT_THREADS
+    poll_seconds: float = POLL_SECONDS
+    lease: timedelta = LEASE
+    now: Callable[[], datetime] = utcnow
+    _wake: threading.Event = field(default_factory=threading.Event, init=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, init=False)
+    _slots: threading.Condition = field(default_factory=threading.Condition, init=False)
+    _running: int = field(default=0, init=False)
+    _loop: threading.Thread | None = field(default=None, init=False)
+    _pool: ThreadPoolExecutor | None = field(default=None, init=False)
+
+    # ----------------------------------------------------------------- running in the background
+
+    def start(self) -> None:
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="flipside-work")
+        self._loop = threading.Thread(target=self._claim_loop, name="flipside-claim", daemon=True)
+        self._loop.start()
+
+    def wake(self) -> None:
+        """New work was stored in this process: claim it now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, *, timeout: float | None = None) -> None:
+        """Stop claiming and finish what is running; unclaimed work stays stored for the next start."""
+        self._stopping.set()
+        self._wake.set()
+        if self._loop is not None:
+            self._loop.join(timeout)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def request_stop(self) -> None:
+        """From a signal handler: serve_forever() then stops as stop() does."""
+        self._stopping.set()
+        self._wake.set()
+
+    def serve_forever(self, *, parent_pid: int | None = None) -> None:
+        """`python -m bot worker`: run until request_stop(), or until `parent_pid` is gone (the
+        `python app.py` that started this process was killed: a worker must not outlive it)."""
+        self.start()
+        while not self._stopping.wait(1.0):
+            if parent_pid is not None and os.getppid() != parent_pid:
+                logger.warning("the process that started this worker is gone; stopping")
+                break
+        self.stop()
 
     def wait_idle(self, timeout: float = 5) -> bool:
-        """Wait until nothing is queued or running (tests; a graceful stop uses shutdown)."""
-        with self._lock:
-            return self._lock.wait_for(lambda: self._backlog == 0, timeout=timeout)
+        """Until nothing is due and nothing runs (tests; the benchmarks' drain)."""
+        deadline = threading.Event()
+        timer = threading.Timer(timeout, deadline.set)
+        timer.start()
+        try:
+            while not deadline.is_set():
+                with self._slots:
+                    busy = self._running
+                if not busy and not self._has_due():
+                    with self._slots:
+                        if self._running == 0:
+                            return True
+                self.wake()
+                deadline.wait(0.005)
+            return False
+        finally:
+            timer.cancel()
 
-    def shutdown(self, *, wait: bool = True) -> None:
-        """Stop taking work; with `wait`, finish what is queued (tests and graceful stops)."""
-        self._executor.shutdown(wait=wait)
+    def _claim_loop(self) -> None:
+        assert self._pool is not None
+        while not self._stopping.is_set():
+            with self._slots:
+                self._slots.wait_for(lambda: self._running < self.threads or self._stopping.is_set())
+                free = self.threads - self._running
+            if self._stopping.is_set():
+                return
+            claimed = self._claim(free)
+            if not claimed:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+                continue
+            with self._slots:
+                self._running += len(claimed)
+            for work in claimed:
+                self._pool.submit(self._run_in_slot, work)
+
+    def _run_in_slot(self, work: ClaimedWork) -> None:
+        try:
+            self.run(work)
+        finally:
+            with self._slots:
+                self._running -= 1
+                self._slots.notify_all()
+
+    # ----------------------------------------------------------------- one claim, one task
+
+    def run_due(self, limit: int = 100) -> int:
+        """Claim and run due work on this thread (the CLI's `worker --once`); returns how many."""
+        claimed = self._claim(limit)
+        for work in claimed:
+            self.run(work)
+        return len(claimed)
+
+    def _has_due(self) -> bool:
+        try:
+            with self.database.read_only() as session:
+                return pending_work.has_due(session, now=self.now())
+        except Exception:  # the database is away: the claim loop logs it; here, just "not idle"
+            return True
+
+    def _claim(self, limit: int) -> list[ClaimedWork]:
+        try:
+            if not self._has_due():
+                return []
+            with self.database.transaction() as session:
+                claimed = pending_work.claim(
+                    session, now=self.now(), owner=self.owner, limit=limit, lease=self.lease
+                )
+        except Exception:
+            logger.exception("could not claim work (database unavailable?); trying again shortly")
+            self._stopping.wait(1)
+            return []
+        runnable = []
+        for work in claimed:
+            if work.attempts > MAX_ATTEMPTS:
+                logger.error(
+                    "dropping %s work #%s: its worker died %d times", work.kind, work.id, MAX_ATTEMPTS
+                )
+                self._finish(work)
+            else:
+                runnable.append(work)
+        return runnable
+
+    def run(self, work: ClaimedWork) -> None:
+        """Run one claimed task; afterwards its row is deleted (or, for an unknown kind, put back)."""
+        function = _TASKS.get(work.kind)
+        if function is None:
+            logger.error("no task named %r (a newer version queued it?); retrying later", work.kind)
+            self._put_back(work, at=self.now() + UNKNOWN_KIND_RETRY)
+            return
+        client = self.client_for(work.team_id)
+        if client is None:
+            logger.info(
+                "dropping %s work #%s: workspace %s is not installed", work.kind, work.id, work.team_id
+            )
+            self._finish(work)
+            return
+        context = BoltContext(
+            {"db": self.database, "settings": self.settings, "client": client, "team_id": work.team_id}
+        )
+        job = Job(work, client, context)
+        try:
+            function(job)
+        except Exception as error:  # a bug or the database gone: tell the person, as Bolt would
+            logger.exception("%s work #%s failed", work.kind, work.id)
+            try:
+                self.on_failure(job, error)
+            except Exception:
+                logger.exception("telling the person about a failed task failed")
+        self._finish(work)
+
+    def _finish(self, work: ClaimedWork) -> None:
+        try:
+            with self.database.transaction() as session:
+                if not pending_work.finish(session, work_id=work.id, owner=self.owner):
+                    logger.warning("%s work #%s was taken over by another worker", work.kind, work.id)
+        except Exception:  # the lease runs out and the task runs again: at least once, never lost
+            logger.exception("could not mark %s work #%s done", work.kind, work.id)
+
+    def _put_back(self, work: ClaimedWork, *, at: datetime) -> None:
+        try:
+            with self.database.transaction() as session:
+                pending_work.retry_later(session, work_id=work.id, owner=self.owner, at=at)
+        except Exception:
+            logger.exception("could not put %s work #%s back", work.kind, work.id)

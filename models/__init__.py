@@ -29,6 +29,7 @@ from models.topics import (
     Wish,
     WishStatus,
 )
+from models.work import PendingWork
 from models.workspace import ProgrammeSettings, Workspace
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "PairingFeedback",
     "PairingMeeting",
     "PairingStatus",
+    "PendingWork",
     "Person",
     "ProcessedEvent",
     "ProgrammeSettings",

@@ -18,8 +18,9 @@ import models
 from bot import create_app, migrations
 from bot.config import Settings
 from bot.db import Database
+from bot.runtime import build_worker
 from bot.web import build_wsgi_app, make_http_server, serve_in_thread
-from bot.work import WorkQueue
+from bot.work import Worker, WorkQueue
 from tests import payloads
 from tests.fakeslack import FakeSlack
 
@@ -96,11 +97,11 @@ class Flipside:
     db: Database
     settings: Settings
     app: Any
-    work: WorkQueue | None = None
+    worker: Worker | None = None
 
     def work_done(self, timeout: float = 5) -> None:
-        """Wait for the work the listeners deferred (bot/work.py) to finish."""
-        assert self.work is not None and self.work.wait_idle(timeout), "deferred work still running"
+        """Wait until the worker has done all the work the listeners handed over (bot/work.py)."""
+        assert self.worker is not None and self.worker.wait_idle(timeout), "handed-over work still running"
 
     def command(self, command: str, text: str = "", *, user: str = "U1", team: str = TEAM) -> payloads.Reply:
         body = payloads.slash_command(
@@ -125,22 +126,37 @@ class Flipside:
         return self.http.post_json(payloads.event_callback(event, team=team, **kwargs), headers=headers)
 
 
-def serve(settings: Settings, database: Database, fake: FakeSlack) -> Iterator[Flipside]:
-    # Listeners go on after their ack; the test waits for them at the end so no work of one test
-    # runs into the next (PostgreSQL's tables are shared between tests).
+def start_worker_for(settings: Settings, database: Database) -> tuple[Worker, WorkQueue]:
+    """The production worker on threads of the test process, woken the moment work is stored."""
+    worker = build_worker(settings, database)
+    worker.start()
+    return worker, WorkQueue(database, on_added=worker.wake)
+
+
+def stop_worker(worker: Worker) -> None:
+    # No work of one test may run into the next (PostgreSQL's tables are shared between tests).
+    worker.wait_idle(10)
+    worker.stop()
+
+
+def serve(
+    settings: Settings, database: Database, fake: FakeSlack, *, start_worker: bool = True
+) -> Iterator[Flipside]:
+    # Listeners go on after their ack; the test waits for them at the end.
     listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
-    work = WorkQueue()
+    worker, work = start_worker_for(settings, database) if start_worker else (None, WorkQueue(database))
     app = create_app(settings, database=database, listener_executor=listeners, work_queue=work)
     server = make_http_server(build_wsgi_app(app), host="127.0.0.1", port=0)
     serve_in_thread(server)
     url = f"http://127.0.0.1:{server.server_port}/slack/events"
     try:
-        yield Flipside(payloads.SignedClient(url, SIGNING_SECRET), fake, database, settings, app, work)
+        yield Flipside(payloads.SignedClient(url, SIGNING_SECRET), fake, database, settings, app, worker)
     finally:
         server.shutdown()
         server.server_close()
         listeners.shutdown(wait=True)
-        work.shutdown(wait=True)
+        if worker is not None:
+            stop_worker(worker)
 
 
 @pytest.fixture

@@ -13,20 +13,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import create_app
 from bot.config import ProgrammeDefaults
 from bot.ids import Action, Block, Modal
 from bot.jobs import lunch as lunch_jobs
-from bot.listeners import lunch as lunch_listeners
 from bot.scheduler import job_context
 from bot.services import learning, profiles
 from bot.services import lunch_and_learn as lunches
 from bot.views.plaintext import blocks_to_text
-from bot.web import build_wsgi_app, make_http_server
-from bot.work import WorkQueue
 from models import CareerStage, LunchFeedback, LunchSession, LunchSignup, SignupStatus, SkillLevel, utcnow
 from tests import payloads
-from tests.conftest import TEAM, Flipside, make_settings
+from tests.conftest import TEAM, Flipside, make_settings, serve
 
 CHANNEL = "CLUNCH"
 
@@ -35,22 +31,7 @@ CHANNEL = "CLUNCH"
 def lnl(database, fake_slack) -> Iterator[Flipside]:
     """The real app with the Lunch 'n' Learn listeners, and a programme channel."""
     settings = make_settings(fake_slack, database, programme=ProgrammeDefaults(channel_id=CHANNEL))
-    work = WorkQueue()
-    app = create_app(settings, database=database, work_queue=work)
-    lunch_listeners.register(app)  # a no-op duplicate once register_all includes it: Bolt runs the first
-    server = make_http_server(build_wsgi_app(app), host="127.0.0.1", port=0)
-    # A short poll interval: shutdown() then takes milliseconds, not half a second per test.
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/slack/events"
-    try:
-        yield Flipside(payloads.SignedClient(url, "test-signing-secret"), fake_slack, database, settings, app)
-    finally:
-        server.shutdown()
-        server.server_close()
-        # Listeners go on after their ack (redrawing the post, sending DMs): let them finish while
-        # the fake Slack is still there, so no test leaks work into the next one.
-        app.listener_runner.listener_executor.shutdown(wait=True)
-        work.shutdown(wait=True)
+    yield from serve(settings, database, fake_slack)
 
 
 def eventually(predicate, timeout: float = 5.0):

@@ -1,54 +1,172 @@
-"""The post-ack work queue: work runs off the caller's thread, failures are reported, and a full
-backlog makes the caller do the work itself instead of queueing without end."""
+"""The hand-over after an ack (bot/work.py): stored first, run once by a worker, never lost when a
+web process or a worker dies, and a failure reaches the person."""
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from datetime import timedelta
 
-from bot.work import WorkQueue
+import pytest
+from sqlalchemy import select
+
+from bot.runtime import build_worker
+from bot.services import pending_work
+from bot.work import MAX_ATTEMPTS, Job, WorkQueue, task
+from models import PendingWork, Wish, utcnow
+from tests.conftest import TEAM, serve
+
+RAN: Counter[int] = Counter()
+RAN_LOCK = threading.Lock()
 
 
-def test_work_runs_on_a_worker_thread_and_its_result_comes_back():
-    queue = WorkQueue(threads=1)
+@task("test.count")
+def count_a_run(job: Job) -> None:
+    with RAN_LOCK:
+        RAN[job.extras["n"]] += 1
+
+
+@task("test.fail")
+def fail(job: Job) -> None:
+    raise RuntimeError("a bug")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counter():
+    RAN.clear()
+
+
+def stored(database) -> list[PendingWork]:
+    with database.transaction() as session:
+        return list(session.scalars(select(PendingWork).order_by(PendingWork.id)))
+
+
+def test_stored_work_is_run_once_and_then_deleted(settings, database):
+    queue = WorkQueue(database)
+    for n in range(5):
+        queue.add(team_id=TEAM, kind="test.count", body={"user_id": "U1"}, extras={"n": n})
+    assert len(stored(database)) == 5  # nothing ran yet: no worker
+
+    worker = build_worker(settings, database)
+    assert worker.run_due() == 5
+    assert Counter(range(5)) == RAN and stored(database) == []
+    assert worker.run_due() == 0 and Counter(range(5)) == RAN
+
+
+def test_adding_an_unknown_kind_is_refused_before_anything_is_stored(database):
+    with pytest.raises(ValueError, match="no task named"):
+        WorkQueue(database).add(team_id=TEAM, kind="test.nope", body={})
+    assert stored(database) == []
+
+
+def test_a_command_acked_by_a_web_process_that_then_died_is_done_by_the_next_worker(
+    settings, database, fake_slack
+):
+    # The app runs with no worker at all: it acks, stores, and (as far as anyone knows) dies.
+    app_only = serve(settings, database, fake_slack, start_worker=False)
+    flipside = next(app_only)
+    assert flipside.command("/teachme", "social media").status == 200
+    app_only.close()
+    assert [row.kind for row in stored(database)] == ["teachme.record"]
+    assert fake_slack.calls_to("response_url") == []
+
+    assert build_worker(settings, database).run_due() == 1  # a worker started later
+    reply = fake_slack.wait_for("response_url")[0].args
+    assert "social media" in reply["text"].lower()
+    with database.transaction() as session:
+        assert session.scalar(select(Wish.id)) is not None
+    assert stored(database) == []
+
+
+def test_a_worker_that_died_mid_task_leaves_a_lease_another_worker_takes_over(settings, database):
+    WorkQueue(database).add(team_id=TEAM, kind="test.count", body={}, extras={"n": 1})
+    dead = build_worker(settings, database)
+    dead.owner = "host:dead"
+    with database.transaction() as session:  # claimed, then the process was SIGKILLed
+        pending_work.claim(session, now=utcnow(), owner=dead.owner, limit=10, lease=dead.lease)
+
+    other = build_worker(settings, database)
+    assert other.run_due() == 0  # the lease still holds: nobody runs it twice at once
+    other.now = lambda: utcnow() + dead.lease + timedelta(seconds=1)
+    assert other.run_due() == 1 and RAN[1] == 1 and stored(database) == []
+
+
+def test_releasing_a_dead_workers_claims_makes_its_work_due_at_once(settings, database):
+    WorkQueue(database).add(team_id=TEAM, kind="test.count", body={}, extras={"n": 2})
+    with database.transaction() as session:
+        pending_work.claim(session, now=utcnow(), owner="host:dead", limit=10, lease=timedelta(hours=1))
+        assert pending_work.release_claims(session, owner="host:dead") == 1
+    assert build_worker(settings, database).run_due() == 1 and RAN[2] == 1
+
+
+def test_work_whose_worker_died_every_time_is_dropped_not_retried_for_ever(settings, database):
+    WorkQueue(database).add(team_id=TEAM, kind="test.count", body={}, extras={"n": 3})
+    start = utcnow()
+    for attempt in range(MAX_ATTEMPTS):  # each claim's worker crashed (say the task takes it down)
+        with database.transaction() as session:
+            at = start + timedelta(minutes=attempt)
+            [claimed] = pending_work.claim(
+                session, now=at, owner="host:dead", limit=1, lease=timedelta(seconds=1)
+            )
+            assert claimed.attempts == attempt + 1
+    worker = build_worker(settings, database)
+    worker.now = lambda: start + timedelta(hours=1)
+    assert worker.run_due() == 0
+    assert RAN[3] == 0 and stored(database) == []
+
+
+def test_a_failing_task_tells_the_person_and_the_worker_goes_on(settings, database, fake_slack):
+    queue = WorkQueue(database)
+    queue.add(team_id=TEAM, kind="test.fail", body={"user": {"id": "U1"}, "type": "block_actions"})
+    queue.add(team_id=TEAM, kind="test.count", body={}, extras={"n": 4})
+    assert build_worker(settings, database).run_due() == 2
+    sorry = fake_slack.wait_for("chat.postMessage")[0].args
+    assert sorry["channel"] == "U1" and "try again" in sorry["text"].lower()
+    assert RAN[4] == 1 and stored(database) == []
+
+
+def test_an_unknown_kind_from_a_newer_version_is_kept_for_later(settings, database):
+    with database.transaction() as session:
+        pending_work.add(session, team_id=TEAM, kind="from.the.future", body={}, extras={}, now=utcnow())
+    worker = build_worker(settings, database)
+    assert worker.run_due() == 1
+    [row] = stored(database)
+    assert row.claimed_by is None and row.run_after > utcnow()  # put back, not lost
+
+
+def test_two_workers_never_run_the_same_work(settings, database):
+    queue = WorkQueue(database)
+    for n in range(120):
+        queue.add(team_id=TEAM, kind="test.count", body={}, extras={"n": n})
+    workers = [build_worker(settings, database, threads=3) for _ in range(2)]
+    for index, worker in enumerate(workers):
+        worker.owner = f"host:{index}"
+        worker.poll_seconds = 0.005
+        worker.start()
     try:
-        future = queue.submit(lambda a, b=0: (threading.current_thread().name, a + b), 2, b=3)
-        name, total = future.result(timeout=5)
+        assert all(worker.wait_idle(20) for worker in workers)
     finally:
-        queue.shutdown()
-    assert name.startswith("flipside-work") and total == 5
+        for worker in workers:
+            worker.stop()
+    assert Counter(range(120)) == RAN and stored(database) == []
 
 
-def test_a_failure_goes_to_on_error_and_the_worker_goes_on():
-    errors: list[Exception] = []
-    queue = WorkQueue(threads=1)
-    try:
-        queue.submit(lambda: 1 / 0, on_error=errors.append).result(timeout=5)
-        queue.submit(lambda: 1 / 0).result(timeout=5)  # no handler: logged only
-        assert queue.submit(lambda: "still working").result(timeout=5) == "still working"
-    finally:
-        queue.shutdown()
-    assert [type(error) for error in errors] == [ZeroDivisionError]
-
-
-def test_a_full_backlog_runs_the_work_on_the_callers_thread():
+def test_a_stopping_worker_finishes_what_it_runs_and_leaves_the_rest_stored(settings, database):
     release = threading.Event()
-    queue = WorkQueue(threads=1, max_backlog=1)
-    try:
-        blocked = queue.submit(release.wait, 5)
-        inline = queue.submit(lambda: threading.current_thread() is threading.main_thread())
-        assert inline.done() and inline.result() is True  # done before submit() returned
-        release.set()
-        blocked.result(timeout=5)
-        # The backlog emptied: the next one is queued again.
-        assert queue.submit(lambda: threading.current_thread().name).result(timeout=5) != "MainThread"
-    finally:
-        release.set()
-        queue.shutdown()
 
+    @task("test.slow")
+    def slow(job: Job) -> None:
+        release.wait(5)
 
-def test_work_submitted_while_stopping_is_done_on_the_spot():
-    queue = WorkQueue(threads=1)
-    queue.shutdown()
-    late = queue.submit(lambda: threading.current_thread() is threading.main_thread())
-    assert late.done() and late.result() is True
-    assert queue.submit(lambda: "and the next one").result() == "and the next one"
+    worker = build_worker(settings, database, threads=1)
+    queue = WorkQueue(database, on_added=worker.wake)
+    worker.start()
+    queue.add(team_id=TEAM, kind="test.slow", body={})
+    deadline = threading.Event()
+    while stored(database)[0].claimed_by is None and not deadline.wait(0.01):
+        pass
+    queue.add(team_id=TEAM, kind="test.count", body={}, extras={"n": 5})
+    worker.request_stop()  # SIGTERM while a task runs and another waits
+    release.set()
+    worker.stop(timeout=5)
+    assert [row.kind for row in stored(database)] == ["test.count"] and RAN[5] == 0

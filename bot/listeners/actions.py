@@ -10,12 +10,13 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db import Database
-from bot.ids import Action
+from bot.ids import Action, Work
 from bot.listeners.support import defer, refresh_home, team_of, try_slack, user_of
 from bot.listeners.support import person_transaction as _person_session
 from bot.services import learning, profiles
 from bot.views import learning as learning_views
 from bot.views import profile as profile_views
+from bot.work import Job, task
 from models import utcnow
 
 
@@ -62,9 +63,14 @@ def open_skills(ack: Ack, body: dict, client: WebClient, context: BoltContext) -
     _open_or_push(client, body, view)
 
 
-def remove_wish(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+def remove_wish(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
-    defer(context, body, client, _remove_wish, body, action, client, context)
+    defer(context, body, Work.REMOVE_WISH)
+
+
+@task(Work.REMOVE_WISH)
+def remove_wish_and_redraw(job: Job) -> None:
+    _remove_wish(job.body, job.body["actions"][0], job.client, job.context)
 
 
 def _remove_wish(body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
@@ -74,9 +80,14 @@ def _remove_wish(body: dict, action: dict, client: WebClient, context: BoltConte
     _refresh_modal(client, body, view, context)
 
 
-def remove_skill(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+def remove_skill(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
-    defer(context, body, client, _remove_skill, body, action, client, context)
+    defer(context, body, Work.REMOVE_SKILL)
+
+
+@task(Work.REMOVE_SKILL)
+def remove_skill_and_redraw(job: Job) -> None:
+    _remove_skill(job.body, job.body["actions"][0], job.client, job.context)
 
 
 def _remove_skill(body: dict, action: dict, client: WebClient, context: BoltContext) -> None:

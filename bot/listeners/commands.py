@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db import Database
-from bot.ids import Command
+from bot.ids import Command, Work
 from bot.listeners.support import defer, refresh_home, sync_person_from_slack, try_slack
 from bot.services import learning, profiles
 from bot.services.programme import next_matching_round
@@ -19,6 +19,7 @@ from bot.services.topics import TopicError
 from bot.views import learning as learning_views
 from bot.views import profile as profile_views
 from bot.views.common import Message
+from bot.work import Job, task
 from models import utcnow
 
 
@@ -48,20 +49,32 @@ def _record_or_manage(
     command: dict, respond: Respond, client: WebClient, context: BoltContext, *, teach: bool
 ) -> None:
     if (command.get("text") or "").strip():
-        _ask_for_profile_on_first_use(command, client, context)
-        # Recording, replying and redrawing the home take a while: off Bolt's pool (bot/work.py).
-        defer(context, command, client, _record, command, respond, client, context, teach=teach)
+        # Recording, replying and redrawing the home: in the worker process (bot/work.py).
+        defer(context, command, Work.CANTEACH if teach else Work.TEACHME)
     else:
         _open_manager(command, client, context, teach=teach)
 
 
-# Modals open here, on Bolt's thread, not behind the queue: Slack's trigger id lasts 3 seconds.
+@task(Work.TEACHME)
+def record_wishes(job: Job) -> None:
+    _ask_for_profile_on_first_use(job.body, job.client, job.context)
+    _record(job.body, job.respond, job.client, job.context, teach=False)
+
+
+@task(Work.CANTEACH)
+def record_skills(job: Job) -> None:
+    _ask_for_profile_on_first_use(job.body, job.client, job.context)
+    _record(job.body, job.respond, job.client, job.context, teach=True)
+
+
+# The worker claims new work within tens of milliseconds: well inside the trigger id's 3 seconds.
+# If Slack still refuses, the reply's "Complete my profile" button opens the same modal.
 
 
 def _ask_for_profile_on_first_use(command: dict, client: WebClient, context: BoltContext) -> None:
     settings: Settings = context["settings"]
     db: Database = context["db"]
-    with db.read_only() as session:  # the usual case, and it must not queue behind the writers
+    with db.read_only() as session:  # the usual case: no write transaction
         known = profiles.get_person(session, team_id=command["team_id"], slack_user_id=command["user_id"])
         if known is not None and known.has_profile:
             return
@@ -74,7 +87,7 @@ def _ask_for_profile_on_first_use(command: dict, client: WebClient, context: Bol
             if person.has_profile
             else profile_views.build_profile_modal(person, private_metadata=_origin(command))
         )
-    if modal is not None:  # if Slack refuses, the reply's "Complete my profile" button does the same
+    if modal is not None:
         try_slack(client.views_open, trigger_id=command["trigger_id"], view=modal)
 
 

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from bot import lunch_notices
 from bot.config import Settings
 from bot.db import Database
-from bot.ids import INPUT_ACTION, Action, Block, Command, Modal
+from bot.ids import INPUT_ACTION, Action, Block, Command, Modal, Work
 from bot.listeners.support import (
-    defer,
+    defer_in,
     input_value,
     metadata,
+    nudge_worker,
     person_transaction,
     sync_person_from_slack,
     team_of,
@@ -31,6 +32,7 @@ from bot.services import outbox, profiles
 from bot.services.lunch_and_learn import Outcome, ProposalError, ProposalInput
 from bot.views import lunch as views
 from bot.views.common import Message
+from bot.work import Job, task
 from models import LunchSession, OutboxStatus, Person, Topic, utcnow
 
 logger = logging.getLogger(__name__)
@@ -278,21 +280,18 @@ def _post_announcement(
 # ----------------------------------------------------------------------------- seats
 
 
-def handle_sign_up(
-    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
-) -> None:
+def handle_sign_up(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
     ack()
     with person_transaction(body, context) as (session, person):
         change = lunches.sign_up(
             session, session_id=lunches.parse_id(action.get("value")), person=person, now=utcnow()
         )
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch, position=change.position))
-    defer(context, body, client, _show_seat_change, body, respond, client, context, change, reply)
+        _defer_seat_change(session, body, context, change, reply)
+    nudge_worker(context)
 
 
-def handle_cancel_signup(
-    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
-) -> None:
+def handle_cancel_signup(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
     ack()
     now = utcnow()
     with person_transaction(body, context) as (session, person):
@@ -301,39 +300,47 @@ def handle_cancel_signup(
         )
         lunch_notices.tell_promoted(session, change, now=now)
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
-    defer(context, body, client, _show_seat_change, body, respond, client, context, change, reply)
+        _defer_seat_change(session, body, context, change, reply)
+    nudge_worker(context)
 
 
-def _show_seat_change(
-    body: dict,
-    respond: Respond,
-    client: WebClient,
-    context: BoltContext,
-    change: lunches.Change,
-    reply: Message,
+def _defer_seat_change(
+    session: Session, body: dict, context: BoltContext, change: lunches.Change, reply: Message
 ) -> None:
-    """The seat is taken or freed already; the reply, the redrawn post and the DMs follow (work queue)."""
-    _reply(body, respond, client, reply)
-    _after_seat_change(body, client, context, change)
+    """The seat is taken or freed in this transaction; the reply, the redrawn post and the DMs
+    follow from the worker, queued in the same transaction."""
+    defer_in(
+        session,
+        context,
+        body,
+        Work.SEAT_CHANGE,
+        outcome=change.outcome.value,
+        session_id=change.lunch.id if change.lunch else None,
+        promoted=bool(change.promoted),
+        reply=reply.as_kwargs(),
+    )
 
 
-def _after_seat_change(body: dict, client: WebClient, context: BoltContext, change: lunches.Change) -> None:
-    if change.lunch is None or change.outcome not in (
+@task(Work.SEAT_CHANGE)
+def show_seat_change(job: Job) -> None:
+    _reply(job.body, job.respond, job.client, Message(**job.extras["reply"]))
+    session_id = job.extras["session_id"]
+    if session_id is None or Outcome(job.extras["outcome"]) not in (
         Outcome.SIGNED_UP,
         Outcome.WAITLISTED,
         Outcome.LEFT,
         Outcome.LEFT_WAITLIST,
     ):
         return
-    db: Database = context["db"]
-    team_id = team_of(body)
+    db: Database = job.context["db"]
+    team_id, user_id = job.work.team_id, user_of(job.body)
     # First click from this person: their name comes from Slack before the post shows it.
     sync_person_from_slack(
-        client, db=db, settings=context["settings"], team_id=team_id, user_id=user_of(body)
+        job.client, db=db, settings=job.context["settings"], team_id=team_id, user_id=user_id
     )
-    lunch_notices.refresh_announcement(client, db, team_id=team_id, session_id=change.lunch.id)
-    if change.promoted:
-        lunch_notices.send_queued(client, db, team_id=team_id, session_id=change.lunch.id)
+    lunch_notices.refresh_announcement(job.client, db, team_id=team_id, session_id=session_id)
+    if job.extras["promoted"]:
+        lunch_notices.send_queued(job.client, db, team_id=team_id, session_id=session_id)
 
 
 # ----------------------------------------------------------------------------- the session menu

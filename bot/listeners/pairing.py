@@ -14,10 +14,11 @@ from slack_sdk.errors import SlackApiError
 from bot import notices
 from bot.config import Settings
 from bot.db import Database
-from bot.ids import Action, Block, Modal
+from bot.ids import Action, Block, Modal, Work
 from bot.listeners.support import (
-    defer,
+    defer_in,
     input_value,
+    nudge_worker,
     person_transaction,
     refresh_home,
     tell_privately,
@@ -28,6 +29,7 @@ from bot.notify import flush_outbox
 from bot.services import outbox, pairings, profiles
 from bot.services.pairings import Outcome
 from bot.views import pairing as views
+from bot.work import Job, task
 from models import Pairing, Person, utcnow
 
 logger = logging.getLogger(__name__)
@@ -96,45 +98,32 @@ def _answer(
             settings=_programme(session, person, context),
         )
         notices.after_answer(session, change, now=utcnow())
-        team_id, pairing_id = person.team_id, change.pairing.id if change.pairing else None
+        pairing_id = change.pairing.id if change.pairing else None
         topic = change.pairing.topic.display_name if change.pairing else ""
+        # The Slack calls that show the answer (four to six) go to the worker, queued in the
+        # transaction that stores the answer: both happen, or neither.
+        defer_in(
+            session, context, body, Work.PAIRING_ANSWER, outcome=change.outcome.value, pairing_id=pairing_id
+        )
+    nudge_worker(context)
     if change.outcome == Outcome.DECLINED and pairing_id:
-        # Here, not behind the queue: the trigger id behind this click is only good for 3 seconds.
+        # Here, not in the worker: the trigger id behind this click is only good for 3 seconds.
         try_slack(
             client.views_open,
             trigger_id=body["trigger_id"],
             view=views.build_decline_modal(pairing_id, topic=topic),
         )
-    # The answer is stored; the Slack calls that show it (four to six) go to the work queue.
-    defer(
-        context,
-        body,
-        client,
-        _show_answer,
-        change.outcome,
-        pairing_id,
-        team_id,
-        body,
-        respond,
-        client,
-        context,
-    )
 
 
-def _show_answer(
-    outcome: Outcome,
-    pairing_id: int | None,
-    team_id: str,
-    body: dict,
-    respond: Respond,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    _ephemeral(respond, OUTCOME_TEXT[outcome])
+@task(Work.PAIRING_ANSWER)
+def show_answer(job: Job) -> None:
+    outcome, pairing_id = Outcome(job.extras["outcome"]), job.extras["pairing_id"]
+    _ephemeral(job.respond, OUTCOME_TEXT[outcome])
     if outcome in (Outcome.BOTH_ACCEPTED, Outcome.DECLINED, Outcome.WAITING_FOR_OTHER) and pairing_id:
-        _redraw_proposals(client, context["db"], pairing_id)
-        flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"pairing:{pairing_id}:")
-        refresh_home(client, context, team_id=team_id, user_id=user_of(body))
+        db: Database = job.context["db"]
+        _redraw_proposals(job.client, db, pairing_id)
+        flush_outbox(db, job.client, team_id=job.work.team_id, key_prefix=f"pairing:{pairing_id}:")
+        refresh_home(job.client, job.context, team_id=job.work.team_id, user_id=user_of(job.body))
 
 
 def accept_pairing(ack, body, action, respond, client, context) -> None:

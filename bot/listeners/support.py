@@ -133,18 +133,22 @@ def refresh_home(client: WebClient, context: BoltContext, *, team_id: str, user_
     )
 
 
-def defer(
-    context: BoltContext, body: dict[str, Any], client: WebClient, work: Any, *args: Any, **kwargs: Any
-) -> Any:
-    """Run the rest of a listener on the work queue (bot/work.py), after the ack has gone back.
+def defer(context: BoltContext, body: dict[str, Any], kind: str, **extras: Any) -> None:
+    """Hand the rest of a listener to the worker (bot/work.py), after the ack has gone back.
 
-    A failure there is logged and the person told kindly, as Bolt's error handler would."""
-    from bot.listeners.errors import handle_error
+    `kind` names a task registered with bot.work.task; `extras` must be JSON values. A failure
+    there is logged and the person told kindly, as Bolt's error handler would."""
+    context["work"].add(team_id=team_of(body), kind=kind, body=body, extras=extras)
 
-    def tell_the_person(error: Exception) -> None:
-        handle_error(error, body, client, None)
 
-    return context["work"].submit(work, *args, on_error=tell_the_person, **kwargs)
+def defer_in(session: Session, context: BoltContext, body: dict[str, Any], kind: str, **extras: Any) -> None:
+    """defer() inside the caller's transaction: what it stores and the follow-up commit together.
+    Call nudge_worker(context) after the commit."""
+    context["work"].add(team_id=team_of(body), kind=kind, body=body, extras=extras, session=session)
+
+
+def nudge_worker(context: BoltContext) -> None:
+    context["work"].nudge()
 
 
 def try_slack(call: Any, *args: Any, **kwargs: Any) -> Any:

@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db import Database
-from bot.ids import Block, Modal
+from bot.ids import Block, Modal, Work
 from bot.listeners.support import (
     defer,
     input_value,
@@ -24,22 +24,33 @@ from bot.services.profiles import ProfileError
 from bot.services.topics import TopicError, split_topics, validate_topic
 from bot.views import learning as learning_views
 from bot.views import profile as profile_views
+from bot.work import Job, task
 from models import SkillLevel, utcnow
 
 
-def handle_profile(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+def _parse_profile(view: dict) -> profiles.ProfileInput:
+    return profiles.parse_profile(
+        career_stage=input_value(view, Block.CAREER_STAGE),
+        department=input_value(view, Block.DEPARTMENT),
+        capacity=input_value(view, Block.CAPACITY),
+        paused="paused" in (input_value(view, Block.PAUSED) or []),
+    )
+
+
+def handle_profile(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     try:
-        profile = profiles.parse_profile(
-            career_stage=input_value(view, Block.CAREER_STAGE),
-            department=input_value(view, Block.DEPARTMENT),
-            capacity=input_value(view, Block.CAPACITY),
-            paused="paused" in (input_value(view, Block.PAUSED) or []),
-        )
+        _parse_profile(view)
     except ProfileError as error:
         ack(response_action="errors", errors={error.field: str(error)})
         return
     ack()
-    defer(context, body, client, _save_profile, profile, body, view, client, context)
+    defer(context, body, Work.PROFILE)
+
+
+@task(Work.PROFILE)
+def save_profile(job: Job) -> None:
+    view = job.body["view"]
+    _save_profile(_parse_profile(view), job.body, view, job.client, job.context)
 
 
 def _save_profile(
@@ -81,14 +92,20 @@ def _validate_topics(ack: Ack, view: dict) -> str | None:
     return raw
 
 
-def handle_wishes(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+def handle_wishes(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     raw = _validate_topics(ack, view)
     if raw is None:
         return
     ack()
     if not split_topics(raw):
         return  # "Add" with an empty field: the person only removed things; nothing to say
-    defer(context, body, client, _add_wishes, raw, body, view, client, context)
+    defer(context, body, Work.WISHES)
+
+
+@task(Work.WISHES)
+def add_wishes(job: Job) -> None:
+    view = job.body["view"]
+    _add_wishes(input_value(view, Block.TOPICS) or "", job.body, view, job.client, job.context)
 
 
 def _add_wishes(raw: str, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
@@ -104,19 +121,30 @@ def _add_wishes(raw: str, body: dict, view: dict, client: WebClient, context: Bo
     refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
-def handle_skills(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+def _skill_level(view: dict) -> SkillLevel:
+    return SkillLevel(input_value(view, Block.LEVEL) or SkillLevel.CONFIDENT.value)
+
+
+def handle_skills(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     raw = _validate_topics(ack, view)
     if raw is None:
         return
     try:
-        level = SkillLevel(input_value(view, Block.LEVEL) or SkillLevel.CONFIDENT.value)
+        _skill_level(view)
     except ValueError:
         ack(response_action="errors", errors={Block.LEVEL: "Please pick a level."})
         return
     ack()
     if not split_topics(raw):
         return
-    defer(context, body, client, _add_skills, raw, level, body, view, client, context)
+    defer(context, body, Work.SKILLS)
+
+
+@task(Work.SKILLS)
+def add_skills(job: Job) -> None:
+    view = job.body["view"]
+    raw = input_value(view, Block.TOPICS) or ""
+    _add_skills(raw, _skill_level(view), job.body, view, job.client, job.context)
 
 
 def _add_skills(

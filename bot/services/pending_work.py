@@ -1,0 +1,103 @@
+"""The queue of acked requests' work, in the database: add, claim (a lease), finish, give back.
+
+Plain functions over a session, like the outbox: bot.work runs the claimed work; this module
+only decides which rows a worker may take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from models import PendingWork
+
+
+@dataclass(frozen=True)
+class ClaimedWork:
+    """A claimed row's data, safe to use after its transaction has ended."""
+
+    id: int
+    team_id: str
+    kind: str
+    body: dict[str, Any]
+    extras: dict[str, Any]
+    attempts: int  # this claim included
+    created_at: datetime
+
+
+def add(
+    session: Session, *, team_id: str, kind: str, body: dict[str, Any], extras: dict[str, Any], now: datetime
+) -> int:
+    row = PendingWork(team_id=team_id, kind=kind, body=body, extras=extras, run_after=now, created_at=now)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def _claimable(now: datetime):
+    # Due and unclaimed, or claimed by a worker whose lease ran out (it died mid-task).
+    return (PendingWork.run_after <= now) & or_(
+        PendingWork.claimed_until.is_(None), PendingWork.claimed_until <= now
+    )
+
+
+def has_due(session: Session, *, now: datetime) -> bool:
+    """A cheap look before claiming: on SQLite a claim takes the write lock, a look does not."""
+    return session.scalar(select(PendingWork.id).where(_claimable(now)).limit(1)) is not None
+
+
+def claim(session: Session, *, now: datetime, owner: str, limit: int, lease: timedelta) -> list[ClaimedWork]:
+    """Take up to `limit` rows, oldest first, for `lease`; each claim counts as an attempt."""
+    query = select(PendingWork).where(_claimable(now)).order_by(PendingWork.run_after, PendingWork.id)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # workers never wait for each other's rows
+    rows = list(session.scalars(query.limit(limit)))
+    for row in rows:
+        row.claimed_by = owner
+        row.claimed_until = now + lease
+        row.attempts += 1
+    session.flush()
+    return [
+        ClaimedWork(
+            row.id,
+            row.team_id,
+            row.kind,
+            dict(row.body),
+            dict(row.extras or {}),
+            row.attempts,
+            row.created_at,
+        )
+        for row in rows
+    ]
+
+
+def finish(session: Session, *, work_id: int, owner: str) -> bool:
+    """Done (or given up): the row goes. False if the lease was lost to another worker meanwhile."""
+    result = session.execute(
+        delete(PendingWork).where(PendingWork.id == work_id, PendingWork.claimed_by == owner)
+    )
+    return bool(result.rowcount)
+
+
+def retry_later(session: Session, *, work_id: int, owner: str, at: datetime) -> None:
+    session.execute(
+        update(PendingWork)
+        .where(PendingWork.id == work_id, PendingWork.claimed_by == owner)
+        .values(claimed_by=None, claimed_until=None, run_after=at)
+    )
+
+
+def release_claims(session: Session, *, owner: str) -> int:
+    """A worker known to be dead (its supervisor saw it exit): its rows are due again now."""
+    result = session.execute(
+        update(PendingWork).where(PendingWork.claimed_by == owner).values(claimed_by=None, claimed_until=None)
+    )
+    return result.rowcount or 0
+
+
+def backlog(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(PendingWork)) or 0
