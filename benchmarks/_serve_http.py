@@ -8,8 +8,11 @@ wrappers around the WSGI callable and Bolt's listener executor; they do not chan
 
 - ack: from the WSGI call to start_response (the ack is ready), per request;
 - queue: how long a listener waited for a free thread in Bolt's listener executor;
-- listener: how long a listener ran on Bolt's pool (its ack, and any work it did not defer);
-- work_wait, work: how long deferred work (bot/work.py) waited for a worker, and ran.
+- listener: how long a listener ran on Bolt's pool (its ack, and storing what it hands over);
+- cpu_seconds: this process's CPU; worker_cpu_seconds: the worker child's (Flipside only).
+
+Flipside's work after the ack runs in a worker child process, started as `python app.py` starts
+it (bot.runtime.WorkerChild), with the same settings in its environment.
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ from bare_app import build_bare_app
 from bot import create_app
 from bot.config import Settings
 from bot.db import Database
+from bot.runtime import WorkerChild
 from bot.web import WsgiApp, build_wsgi_app, make_http_server, serve_in_thread
-from bot.work import DEFAULT_THREADS, WorkQueue
 
 
 class Timings:
@@ -48,9 +51,10 @@ class Timings:
         self._reset()
 
     def _reset(self) -> None:
-        names = ("ack", "queue", "listener", "work_wait", "work")
+        names = ("ack", "queue", "listener")
         self.series: dict[str, list[float]] = {name: [] for name in names}
         self.cpu = os.times()
+        self.worker_cpu = 0.0
         self.peak_pending = self.pending
 
     def add(self, name: str, seconds: float) -> None:
@@ -62,15 +66,17 @@ class Timings:
             self.pending += delta
             self.peak_pending = max(self.peak_pending, self.pending)
 
-    def snapshot(self, *, drain_timeout: float = 60) -> dict[str, Any]:
+    def snapshot(self, *, drain_timeout: float = 60, worker_pid: int | None = None) -> dict[str, Any]:
         """Figures since the last snapshot, once the listeners still running have finished."""
         asked = time.perf_counter()
         while self.pending and time.perf_counter() - asked < drain_timeout:
             time.sleep(0.01)
         with self._lock:
             now = os.times()
+            worker_cpu = process_cpu(worker_pid) if worker_pid else 0.0
             report: dict[str, Any] = {
                 "cpu_seconds": (now.user - self.cpu.user) + (now.system - self.cpu.system),
+                "worker_cpu_seconds": worker_cpu - self.worker_cpu,
                 "peak_listeners_waiting_or_running": self.peak_pending,
                 "drain_seconds": time.perf_counter() - asked,
                 "still_running": self.pending,
@@ -84,7 +90,17 @@ class Timings:
                     "max": values[-1] if values else 0.0,
                 }
             self._reset()
+            self.worker_cpu = worker_cpu
             return report
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of another process (the worker child), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class TimedExecutor(Executor):
@@ -123,17 +139,14 @@ class TimedExecutor(Executor):
 
         return self.inner.submit(timed)
 
-    def dump_profile(self, path: str, *, also: TimedExecutor | None = None) -> None:
-        profiles = [*(self.profiles or []), *((also.profiles or []) if also else [])]
-        if not profiles:
+    def dump_profile(self, path: str) -> None:
+        if not self.profiles:
             return
-        stats = pstats.Stats(profiles[0])
-        for profiler in profiles[1:]:
+        stats = pstats.Stats(self.profiles[0])
+        for profiler in self.profiles[1:]:
             stats.add(profiler)
         stats.dump_stats(path)
-        for executor in (self, also):
-            if executor is not None and executor.profiles is not None:
-                executor.profiles.clear()
+        self.profiles.clear()
 
     def shutdown(self, wait: bool = True, **kwargs: Any) -> None:
         self.inner.shutdown(wait=wait, **kwargs)
@@ -167,6 +180,7 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    worker = None
     if args.app == "flipside":
         settings = Settings(
             slack_bot_token=BOT_TOKEN,
@@ -175,18 +189,19 @@ def main() -> int:
             database_url=args.database,
         )
         database = Database(settings.database_url)
-    timings = Timings()
-    work_executor = TimedExecutor(
-        ThreadPoolExecutor(DEFAULT_THREADS),
-        timings,
-        waited="work_wait",
-        ran="work",
-        profile=bool(args.profile),
-    )
-    if args.app == "flipside":
-        app = create_app(settings, database=database, work_queue=WorkQueue(executor=work_executor))
+        app = create_app(settings, database=database)
+        # The worker child reads its settings from the environment, as under `python app.py`.
+        os.environ.update(
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=args.secret,
+            SLACK_API_URL=args.slack_url,
+            DATABASE_URL=args.database,
+        )
+        worker = WorkerChild(database)
+        worker.start()
     else:
         app = build_bare_app(signing_secret=args.secret, api_url=args.slack_url)
+    timings = Timings()
     runner = app.listener_runner
     inner = ThreadPoolExecutor(args.listener_threads) if args.listener_threads else runner.listener_executor
     executor = TimedExecutor(inner, timings, profile=bool(args.profile))
@@ -198,12 +213,14 @@ def main() -> int:
     print(json.dumps({"port": server.server_port}), flush=True)
     for line in sys.stdin:
         if line.strip() == "stats":
-            report = timings.snapshot()
+            report = timings.snapshot(worker_pid=worker.pid if worker else None)
             if args.profile:
-                executor.dump_profile(args.profile, also=work_executor)
+                executor.dump_profile(args.profile)
             print(json.dumps(report), flush=True)
     server.shutdown()
     server.server_close()
+    if worker is not None:
+        worker.stop()
     return 0
 
 

@@ -132,6 +132,10 @@ class WorkerChild:
         self._spawn()
         self._watcher.start()
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
     def _spawn(self) -> None:
         command = [sys.executable, "-m", "bot", "worker", "--parent-pid", str(os.getpid())]
         # `python /path/to/app.py` may run from any directory: the child finds `bot` where we did.
@@ -185,6 +189,8 @@ def start_app() -> None:
     app = build_app(settings, database)
     scheduler = build_scheduler(settings=settings, database=database, client=app.client, background=True)
     worker = WorkerChild(database)
+    # SIGTERM (a platform stopping us, Ctrl-C's sibling) unwinds like Ctrl-C, through the finally.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     scheduler.start()
     worker.start()
     try:

@@ -20,9 +20,11 @@ Slack body as received, the listener's JSON extras, and a Web API client for the
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -90,12 +92,43 @@ def registered_kinds() -> list[str]:
     return sorted(_TASKS)
 
 
-class WorkQueue:
-    """The listeners' side: store the work (the ack has gone back already) and nudge a worker."""
+@dataclass
+class _Spooled:
+    values: dict[str, Any]
+    on_lost: Callable[[Exception], None] | None
 
-    def __init__(self, database: Database, *, on_added: Callable[[], None] | None = None) -> None:
+
+class WorkQueue:
+    """The listeners' side: hand the work to a spool thread that stores it, and nudge a worker.
+
+    The listener has acked already; it appends to an in-memory spool and returns at once, so
+    Bolt's threads never wait for the database's write lock (on SQLite, shared with the busy
+    worker process: measured, a listener's own insert then waited up to 60 ms flat out). The spool
+    thread stores everything waiting in one transaction, normally within milliseconds. A spool
+    that cannot store (the database is away) tries for a few seconds, then tells each person to
+    try again (`on_lost`). Past `max_spooled` waiting tasks the listener stores its own, so a
+    flood slows the acks rather than growing the memory. A graceful stop flushes the spool."""
+
+    BATCH = 500
+    STORE_ATTEMPTS = 3
+    RETRY_SECONDS = 0.5
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        on_added: Callable[[], None] | None = None,
+        max_spooled: int = 1000,
+    ) -> None:
         self._database = database
         self._on_added = on_added
+        self._max_spooled = max_spooled
+        self._spool: list[_Spooled] = []
+        self._storing = 0  # taken off the spool, not committed yet
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._thread_pid = 0
+        self._closed = False
 
     def add(
         self,
@@ -105,21 +138,93 @@ class WorkQueue:
         body: dict[str, Any],
         extras: dict[str, Any] | None = None,
         session: Session | None = None,
+        on_lost: Callable[[Exception], None] | None = None,
     ) -> None:
-        """Store one task; with `session`, in that transaction (it commits with what it stored)."""
+        """Store one task soon; with `session`, in that transaction (it commits with what it
+        stored; call nudge() after the commit)."""
         if kind not in _TASKS:
             raise ValueError(f"no task named {kind!r}")
-        values = {"team_id": team_id, "kind": kind, "body": body, "extras": extras or {}, "now": utcnow()}
+        values = {
+            "team_id": team_id,
+            "kind": str(kind),
+            "body": body,
+            "extras": extras or {},
+            "now": utcnow(),
+        }
         if session is not None:
             pending_work.add(session, **values)
-            return  # the caller nudges after its commit (a worker could not see the row before)
-        with self._database.transaction() as own:
-            pending_work.add(own, **values)
-        self.nudge()
+            return
+        with self._changed:
+            spooled = not self._closed and len(self._spool) < self._max_spooled
+            if spooled:
+                self._spool.append(_Spooled(values, on_lost))
+                self._ensure_thread()
+                self._changed.notify_all()
+        if not spooled:  # full, or stopping: store it on this thread, now
+            with self._database.transaction() as own:
+                pending_work.add(own, **values)
+            self.nudge()
 
     def nudge(self) -> None:
         if self._on_added is not None:
             self._on_added()
+
+    def flush(self, timeout: float = 10) -> bool:
+        """Until everything added so far is stored (tests; a graceful stop)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._spool and not self._storing, timeout)
+
+    def close(self, timeout: float = 10) -> None:
+        """Flush, then store any later add() on the caller's thread."""
+        self.flush(timeout)
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def _ensure_thread(self) -> None:
+        # Started on first use, in the process that uses it (gunicorn forks after importing us).
+        if self._thread is None or self._thread_pid != os.getpid() or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._store_loop, name="flipside-spool", daemon=True)
+            self._thread_pid = os.getpid()
+            self._thread.start()
+            atexit.register(self.close)
+
+    def _store_loop(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._spool or self._closed)
+                if not self._spool:
+                    return
+                batch = self._spool[: self.BATCH]
+                del self._spool[: self.BATCH]
+                self._storing = len(batch)
+            try:
+                self._store(batch)
+            finally:
+                with self._changed:
+                    self._storing = 0
+                    self._changed.notify_all()
+            self.nudge()
+
+    def _store(self, batch: list[_Spooled]) -> None:
+        for attempt in range(1, self.STORE_ATTEMPTS + 1):
+            try:
+                with self._database.transaction() as session:
+                    for item in batch:
+                        pending_work.add(session, **item.values)
+                return
+            except Exception as error:
+                if attempt < self.STORE_ATTEMPTS:
+                    logger.warning("could not store %d tasks (%s); trying again", len(batch), error)
+                    time.sleep(self.RETRY_SECONDS * attempt)
+                    continue
+                logger.error("could not store %d tasks; telling the people who sent them", len(batch))
+                for item in batch:
+                    if item.on_lost is not None:
+                        try:
+                            item.on_lost(error)
+                        except Exception:
+                            logger.exception("telling a person about lost work failed")
 
 
 @dataclass

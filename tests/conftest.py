@@ -98,9 +98,11 @@ class Flipside:
     settings: Settings
     app: Any
     worker: Worker | None = None
+    queue: WorkQueue | None = None
 
     def work_done(self, timeout: float = 5) -> None:
         """Wait until the worker has done all the work the listeners handed over (bot/work.py)."""
+        assert self.queue is not None and self.queue.flush(timeout), "handed-over work not stored"
         assert self.worker is not None and self.worker.wait_idle(timeout), "handed-over work still running"
 
     def command(self, command: str, text: str = "", *, user: str = "U1", team: str = TEAM) -> payloads.Reply:
@@ -150,11 +152,14 @@ def serve(
     serve_in_thread(server)
     url = f"http://127.0.0.1:{server.server_port}/slack/events"
     try:
-        yield Flipside(payloads.SignedClient(url, SIGNING_SECRET), fake, database, settings, app, worker)
+        yield Flipside(
+            payloads.SignedClient(url, SIGNING_SECRET), fake, database, settings, app, worker, work
+        )
     finally:
         server.shutdown()
         server.server_close()
         listeners.shutdown(wait=True)
+        work.close()
         if worker is not None:
             stop_worker(worker)
 

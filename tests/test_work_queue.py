@@ -36,6 +36,12 @@ def _fresh_counter():
     RAN.clear()
 
 
+def add_now(database, kind: str, **extras) -> None:
+    queue = WorkQueue(database)
+    queue.add(team_id=TEAM, kind=kind, body={}, extras=extras)
+    assert queue.flush()
+
+
 def stored(database) -> list[PendingWork]:
     with database.transaction() as session:
         return list(session.scalars(select(PendingWork).order_by(PendingWork.id)))
@@ -45,6 +51,7 @@ def test_stored_work_is_run_once_and_then_deleted(settings, database):
     queue = WorkQueue(database)
     for n in range(5):
         queue.add(team_id=TEAM, kind="test.count", body={"user_id": "U1"}, extras={"n": n})
+    assert queue.flush()
     assert len(stored(database)) == 5  # nothing ran yet: no worker
 
     worker = build_worker(settings, database)
@@ -79,7 +86,7 @@ def test_a_command_acked_by_a_web_process_that_then_died_is_done_by_the_next_wor
 
 
 def test_a_worker_that_died_mid_task_leaves_a_lease_another_worker_takes_over(settings, database):
-    WorkQueue(database).add(team_id=TEAM, kind="test.count", body={}, extras={"n": 1})
+    add_now(database, "test.count", n=1)
     dead = build_worker(settings, database)
     dead.owner = "host:dead"
     with database.transaction() as session:  # claimed, then the process was SIGKILLed
@@ -92,7 +99,7 @@ def test_a_worker_that_died_mid_task_leaves_a_lease_another_worker_takes_over(se
 
 
 def test_releasing_a_dead_workers_claims_makes_its_work_due_at_once(settings, database):
-    WorkQueue(database).add(team_id=TEAM, kind="test.count", body={}, extras={"n": 2})
+    add_now(database, "test.count", n=2)
     with database.transaction() as session:
         pending_work.claim(session, now=utcnow(), owner="host:dead", limit=10, lease=timedelta(hours=1))
         assert pending_work.release_claims(session, owner="host:dead") == 1
@@ -100,7 +107,7 @@ def test_releasing_a_dead_workers_claims_makes_its_work_due_at_once(settings, da
 
 
 def test_work_whose_worker_died_every_time_is_dropped_not_retried_for_ever(settings, database):
-    WorkQueue(database).add(team_id=TEAM, kind="test.count", body={}, extras={"n": 3})
+    add_now(database, "test.count", n=3)
     start = utcnow()
     for attempt in range(MAX_ATTEMPTS):  # each claim's worker crashed (say the task takes it down)
         with database.transaction() as session:
@@ -119,6 +126,7 @@ def test_a_failing_task_tells_the_person_and_the_worker_goes_on(settings, databa
     queue = WorkQueue(database)
     queue.add(team_id=TEAM, kind="test.fail", body={"user": {"id": "U1"}, "type": "block_actions"})
     queue.add(team_id=TEAM, kind="test.count", body={}, extras={"n": 4})
+    assert queue.flush()
     assert build_worker(settings, database).run_due() == 2
     sorry = fake_slack.wait_for("chat.postMessage")[0].args
     assert sorry["channel"] == "U1" and "try again" in sorry["text"].lower()
@@ -138,6 +146,7 @@ def test_two_workers_never_run_the_same_work(settings, database):
     queue = WorkQueue(database)
     for n in range(120):
         queue.add(team_id=TEAM, kind="test.count", body={}, extras={"n": n})
+    assert queue.flush()
     workers = [build_worker(settings, database, threads=3) for _ in range(2)]
     for index, worker in enumerate(workers):
         worker.owner = f"host:{index}"
@@ -162,11 +171,23 @@ def test_a_stopping_worker_finishes_what_it_runs_and_leaves_the_rest_stored(sett
     queue = WorkQueue(database, on_added=worker.wake)
     worker.start()
     queue.add(team_id=TEAM, kind="test.slow", body={})
+    assert queue.flush()
     deadline = threading.Event()
     while stored(database)[0].claimed_by is None and not deadline.wait(0.01):
         pass
     queue.add(team_id=TEAM, kind="test.count", body={}, extras={"n": 5})
+    assert queue.flush()
     worker.request_stop()  # SIGTERM while a task runs and another waits
     release.set()
     worker.stop(timeout=5)
     assert [row.kind for row in stored(database)] == ["test.count"] and RAN[5] == 0
+
+
+def test_a_full_spool_or_a_closed_queue_makes_the_listener_store_its_own(database):
+    full = WorkQueue(database, max_spooled=0)
+    full.add(team_id=TEAM, kind="test.count", body={}, extras={"n": 6})
+    assert len(stored(database)) == 1  # stored before add() returned, no flush needed
+    closed = WorkQueue(database)
+    closed.close()
+    closed.add(team_id=TEAM, kind="test.count", body={}, extras={"n": 7})
+    assert len(stored(database)) == 2

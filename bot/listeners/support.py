@@ -136,9 +136,16 @@ def refresh_home(client: WebClient, context: BoltContext, *, team_id: str, user_
 def defer(context: BoltContext, body: dict[str, Any], kind: str, **extras: Any) -> None:
     """Hand the rest of a listener to the worker (bot/work.py), after the ack has gone back.
 
-    `kind` names a task registered with bot.work.task; `extras` must be JSON values. A failure
-    there is logged and the person told kindly, as Bolt's error handler would."""
-    context["work"].add(team_id=team_of(body), kind=kind, body=body, extras=extras)
+    `kind` names a task registered with bot.work.task; `extras` must be JSON values. If it cannot
+    be stored, or fails, the person is told kindly, as Bolt's error handler would."""
+    from bot.listeners.errors import handle_error
+
+    client = context.client
+
+    def tell_the_person(error: Exception) -> None:
+        handle_error(error, body, client, None)
+
+    context["work"].add(team_id=team_of(body), kind=kind, body=body, extras=extras, on_lost=tell_the_person)
 
 
 def defer_in(session: Session, context: BoltContext, body: dict[str, Any], kind: str, **extras: Any) -> None:

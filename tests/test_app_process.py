@@ -1,0 +1,136 @@
+"""`python app.py` as people run it: the web side in one process, the worker in a child process
+that replies, is restarted when it dies, and never outlives the app."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import payloads
+from tests.conftest import SIGNING_SECRET, TEAM
+from tests.factories import eventually
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after its closing parenthesis.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead too
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except OSError:
+        return False
+
+
+class RunningApp:
+    def __init__(self, process: subprocess.Popen, port: int) -> None:
+        self.process = process
+        self.http = payloads.SignedClient(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
+        self.base = f"http://127.0.0.1:{port}"
+
+    def worker_pid(self, *, other_than: int | None = None) -> int:
+        def found() -> int | None:
+            pids = [pid for pid in children_of(self.process.pid) if pid != other_than and alive(pid)]
+            return pids[0] if pids else None
+
+        return eventually(found, timeout=15)
+
+    def teachme(self, fake, text: str) -> payloads.Reply:
+        body = payloads.slash_command(
+            "/teachme", text, user="U1", team=TEAM, response_url=fake.response_url(f"teachme-{len(text)}")
+        )
+        return self.http.post(body)
+
+
+@pytest.fixture
+def app_process(database, fake_slack, tmp_path) -> Iterator[RunningApp]:
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": database.url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "PORT": str(port),
+    }
+    log = (tmp_path / "app.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env, stdout=log, stderr=log
+    )
+    app = RunningApp(process, port)
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"{app.base}/healthz", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return process.poll() is not None  # exited: stop waiting, the assert below says so
+
+    eventually(healthy, timeout=20)
+    assert process.poll() is None, (tmp_path / "app.log").read_text()
+    try:
+        yield app
+    finally:
+        for pid in [process.pid, *children_of(process.pid)]:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(10)
+        log.close()
+
+
+def test_the_worker_child_replies_and_a_killed_worker_is_replaced(app_process, fake_slack):
+    first_worker = app_process.worker_pid()
+    assert app_process.teachme(fake_slack, "social media").status == 200
+    assert "social media" in fake_slack.wait_for("response_url", 1, timeout=15)[0].args["text"].lower()
+
+    os.kill(first_worker, signal.SIGKILL)
+    second_worker = app_process.worker_pid(other_than=first_worker)
+    assert second_worker != first_worker
+    assert app_process.teachme(fake_slack, "canva").status == 200
+    replies = fake_slack.wait_for("response_url", 2, timeout=15)
+    assert "canva" in replies[1].args["text"].lower()
+
+    app_process.process.send_signal(signal.SIGTERM)  # a graceful stop takes the worker with it
+    app_process.process.wait(20)
+    assert eventually(lambda: not alive(second_worker), timeout=15)
+
+
+def test_a_killed_app_does_not_leave_its_worker_behind(app_process):
+    worker = app_process.worker_pid()
+    app_process.process.kill()
+    app_process.process.wait(10)
+    started = time.monotonic()
+    assert eventually(lambda: not alive(worker), timeout=15)
+    assert time.monotonic() - started < 5
