@@ -40,7 +40,7 @@ from bare_app import build_bare_app
 from bot import create_app
 from bot.config import Settings
 from bot.db import Database
-from bot.runtime import WorkerChild
+from bot.runtime import WorkerChild, freeze_startup_objects
 from bot.web import WsgiApp, build_wsgi_app, make_http_server, serve_in_thread
 
 
@@ -201,6 +201,7 @@ def main() -> int:
         worker.start()
     else:
         app = build_bare_app(signing_secret=args.secret, api_url=args.slack_url)
+    freeze_startup_objects()  # as app.py and bot.wsgi do (for the bare app too, to be fair)
     timings = Timings()
     runner = app.listener_runner
     inner = ThreadPoolExecutor(args.listener_threads) if args.listener_threads else runner.listener_executor

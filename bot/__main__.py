@@ -151,7 +151,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         done = build_worker(settings, open_database(settings)).run_due(limit=args.limit)
         print(f"ran {done} pending tasks")
         return 0
-    run_worker(threads=args.threads, parent_pid=args.parent_pid)
+    run_worker(threads=args.threads, parent_pid=args.parent_pid, nice=args.nice)
     return 0
 
 
@@ -227,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--threads", type=int, default=4, help="tasks run at once (default 4)")
     worker.add_argument("--once", action="store_true", help="run what is due now, then exit")
     worker.add_argument("--limit", type=int, default=1000, help="with --once: at most this many")
+    worker.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority by N")
     worker.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # set by `python app.py`
     worker.set_defaults(func=cmd_worker)
     export = sub.add_parser("export", help="write pairings, sessions and feedback as CSV files")

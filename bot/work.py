@@ -210,8 +210,7 @@ class WorkQueue:
         for attempt in range(1, self.STORE_ATTEMPTS + 1):
             try:
                 with self._database.transaction() as session:
-                    for item in batch:
-                        pending_work.add(session, **item.values)
+                    pending_work.add_many(session, [item.values for item in batch])
                 return
             except Exception as error:
                 if attempt < self.STORE_ATTEMPTS:

@@ -7,7 +7,7 @@ import sys
 
 from dotenv import load_dotenv
 
-from bot.runtime import StartupError, build_app, load_settings, open_database
+from bot.runtime import StartupError, build_app, freeze_startup_objects, load_settings, open_database
 from bot.web import build_wsgi_app
 
 load_dotenv()
@@ -16,6 +16,7 @@ try:
     _settings = load_settings(require_slack=True)
     _database = open_database(_settings)
     application = build_wsgi_app(build_app(_settings, _database))
+    freeze_startup_objects()
 except StartupError as error:
     print(f"flipside: {error}", file=sys.stderr)
     sys.exit(2)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import PendingWork
@@ -36,6 +36,22 @@ def add(
     session.add(row)
     session.flush()
     return row.id
+
+
+def add_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store a batch in one INSERT (the web side's spool): each row as add() takes it."""
+    if rows:
+        session.execute(
+            insert(PendingWork),
+            [
+                {
+                    **{k: v for k, v in row.items() if k != "now"},
+                    "run_after": row["now"],
+                    "created_at": row["now"],
+                }
+                for row in rows
+            ],
+        )
 
 
 def _claimable(now: datetime):
