@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services import pending_work
 from tests import payloads
 from tests.conftest import SIGNING_SECRET, TEAM
 from tests.factories import eventually
@@ -110,10 +111,18 @@ def app_process(database, fake_slack, tmp_path) -> Iterator[RunningApp]:
         log.close()
 
 
-def test_the_worker_child_replies_and_a_killed_worker_is_replaced(app_process, fake_slack):
+def nothing_pending(database) -> bool:
+    with database.read_only() as session:
+        return pending_work.backlog(session) == 0
+
+
+def test_the_worker_child_replies_and_a_killed_worker_is_replaced(app_process, fake_slack, database):
     first_worker = app_process.worker_pid()
     assert app_process.teachme(fake_slack, "social media").status == 200
     assert "social media" in fake_slack.wait_for("response_url", 1, timeout=15)[0].args["text"].lower()
+    # Killed mid-task, the worker's task would be done again by the next one (at least once);
+    # here it is killed idle.
+    eventually(lambda: nothing_pending(database), timeout=15)
 
     os.kill(first_worker, signal.SIGKILL)
     second_worker = app_process.worker_pid(other_than=first_worker)
