@@ -3,10 +3,11 @@
     python benchmarks/load.py [--seconds 60 --clients 20 --workers 3 --threads 8] [--quick]
 
 Runs `gunicorn bot.wsgi:application` the way the Procfile does (3 workers x 8 threads unless told
-otherwise), on a PostgreSQL database made for the run (migrated with `python -m bot migrate`,
-holding the demo's sample organisation, dropped afterwards), its Web API calls going to
-tests.fakeslack.FakeSlack in this process. 20 clients in their own processes send signed
-requests in turn, each as soon as its last one was answered, for 60 seconds:
+otherwise) and the Procfile's `python -m bot worker` beside it, on a PostgreSQL database made for
+the run (migrated with `python -m bot migrate`, holding the demo's sample organisation, dropped
+afterwards), their Web API calls going to tests.fakeslack.FakeSlack in this process. 20 clients
+in their own processes send signed requests in turn, each as soon as its last one was answered,
+for 60 seconds:
 
     /teachme <topic>                  slash command (an ephemeral reply after the ack)
     button open_wishes                block_actions from App Home (views.open)
@@ -62,6 +63,7 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.ids import Action, Block, Modal
 from bot.sample_org import DEPARTMENTS, DIGITAL_TOPICS, EXPERIENCE_TOPICS
+from bot.services import pending_work
 from models import CareerStage, Person, Wish
 from tests import payloads
 from tests.fakeslack import RESPONSE_URL_METHOD, FakeSlack
@@ -161,8 +163,47 @@ class Gunicorn:
         return count_log_problems(self.log_path.read_text(errors="replace").splitlines())
 
 
-def measure(target: str, env: dict[str, str], plans, args, workdir: Path, name: str) -> tuple[Results, dict]:
+class WorkerProcess:
+    """The Procfile's `worker: python -m bot worker`, beside gunicorn."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self.log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker"],
+            cwd=ROOT,
+            env=child_env(**env),
+            stdout=self.log,
+            stderr=self.log,
+        )
+
+    def stop(self) -> dict[str, int]:
+        stop_process(self.process, timeout=20)
+        self.log.close()
+        return count_log_problems(self.log_path.read_text(errors="replace").splitlines())
+
+
+def wait_for_drain(url: str, timeout: float = 300) -> float:
+    """Seconds until the worker has done every handed-over task (pending_work is empty)."""
+    database = Database(url)
+    started = time.perf_counter()
+    try:
+        while True:
+            with database.read_only() as session:
+                if not pending_work.backlog(session):
+                    return time.perf_counter() - started
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError("the worker did not finish the handed-over work")
+            time.sleep(0.05)
+    finally:
+        database.dispose()
+
+
+def measure(
+    target: str, env: dict[str, str], plans, args, workdir: Path, name: str, *, worker: bool = False
+) -> tuple[Results, dict]:
     server = Gunicorn(target, env, args, workdir / f"{name}.log")
+    work = WorkerProcess(env, workdir / f"{name}-worker.log") if worker else None
     problems: dict[str, int] = {}
     try:
         rate = args.rate / args.clients if args.rate else None
@@ -183,9 +224,15 @@ def measure(target: str, env: dict[str, str], plans, args, workdir: Path, name: 
             seconds=args.seconds,
             rate_per_client=rate,
         )
-        time.sleep(1)  # let the work after the last acks finish before counting what it logged
+        if work is not None:
+            problems["drain seconds"] = wait_for_drain(env["DATABASE_URL"])
+        time.sleep(1)  # let the last redraws finish before counting what was logged
     finally:
-        problems = server.stop()
+        for key, value in server.stop().items():
+            problems[key] = problems.get(key, 0) + value
+        if work is not None:
+            for key, value in work.stop().items():
+                problems[key] = problems.get(key, 0) + value
     return results, problems
 
 
@@ -232,7 +279,9 @@ def run(url: str, args: argparse.Namespace, workdir: Path) -> bool:
             "DATABASE_URL": url,
             "LOG_LEVEL": "WARNING",
         }
-        flip, flip_problems = measure("bot.wsgi:application", flipside_env, plans, args, workdir, "flipside")
+        flip, flip_problems = measure(
+            "bot.wsgi:application", flipside_env, plans, args, workdir, "flipside", worker=True
+        )
         effects = {
             method: len(fake.calls_to(method))
             for method in (
@@ -261,7 +310,9 @@ def run(url: str, args: argparse.Namespace, workdir: Path) -> bool:
         f"(goal 0: {verdict(errors == 0)}); bare app: {len(bare.errors)} failed, {bare_problems}"
     )
     print(
-        f"worst ratio of p99s {max(ratios):.2f}; slowest Flipside ack {max(flip.latencies()) * 1000:.0f} ms"
+        f"worst ratio of p99s {max(ratios):.2f}; slowest Flipside ack {max(flip.latencies()) * 1000:.0f} ms; "
+        f"the worker process finished the handed-over work {flip_problems.get('drain seconds', 0):.1f} s "
+        "after the last ack"
     )
     print(
         "Web API calls Flipside made (work after the acks, warm-up included): "
