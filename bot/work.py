@@ -110,6 +110,7 @@ class WorkQueue:
     flood slows the acks rather than growing the memory. A graceful stop flushes the spool."""
 
     BATCH = 500
+    LINGER_SECONDS = 0.01  # wait this long for more before storing: fewer, larger transactions
     STORE_ATTEMPTS = 3
     RETRY_SECONDS = 0.5
 
@@ -195,6 +196,9 @@ class WorkQueue:
                 self._changed.wait_for(lambda: self._spool or self._closed)
                 if not self._spool:
                     return
+            if not self._closed:
+                time.sleep(self.LINGER_SECONDS)
+            with self._changed:
                 batch = self._spool[: self.BATCH]
                 del self._spool[: self.BATCH]
                 self._storing = len(batch)
