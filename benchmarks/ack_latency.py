@@ -25,7 +25,6 @@ import argparse
 import json
 import pstats
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -48,6 +47,7 @@ from _common import (
     stop_process,
     temp_dir,
     verdict,
+    wait_for_drain,
 )
 from _loadgen import FORM, Request, Results, run_clients
 
@@ -147,7 +147,7 @@ class Bench:
                 count=count or self.args.requests,
                 rate_per_client=rate,
             )
-            drained = wait_for_drain(copy) if app == "flipside" else 0.0
+            drained = wait_for_drain(f"sqlite:///{copy}") if app == "flipside" else 0.0
             stats = server.stats()  # after the drain: the worker's CPU covers all of its work
             stats["drain_seconds"] = drained
             return results, stats
@@ -198,17 +198,6 @@ def print_server_row(label: str, stats: dict[str, Any], requests: int) -> None:
     cpu_ms = stats["cpu_seconds"] / max(requests, 1) * 1000
     worker_ms = stats["worker_cpu_seconds"] / max(requests, 1) * 1000
     print(f"{label:<26}{cells}{cpu_ms:9.2f}{worker_ms:9.2f}{stats['peak_listeners_waiting_or_running']:9d}")
-
-
-def wait_for_drain(database: Path, timeout: float = 300) -> float:
-    """Seconds until the worker has done every handed-over task (pending_work is empty)."""
-    started = time.perf_counter()
-    with sqlite3.connect(database, timeout=30) as connection:
-        while connection.execute("SELECT count(*) FROM pending_work").fetchone()[0]:
-            if time.perf_counter() - started > timeout:
-                raise RuntimeError("the worker did not finish the handed-over work")
-            time.sleep(0.02)
-    return time.perf_counter() - started
 
 
 def headline(bench: Bench) -> tuple[Results, Results]:

@@ -55,6 +55,7 @@ from _common import (
     stop_process,
     temp_dir,
     verdict,
+    wait_for_drain,
     wait_for_http,
 )
 from _loadgen import FORM, Request, Results, run_clients
@@ -63,7 +64,6 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.ids import Action, Block, Modal
 from bot.sample_org import DEPARTMENTS, DIGITAL_TOPICS, EXPERIENCE_TOPICS
-from bot.services import pending_work
 from models import CareerStage, Person, Wish
 from tests import payloads
 from tests.fakeslack import RESPONSE_URL_METHOD, FakeSlack
@@ -181,22 +181,6 @@ class WorkerProcess:
         stop_process(self.process, timeout=20)
         self.log.close()
         return count_log_problems(self.log_path.read_text(errors="replace").splitlines())
-
-
-def wait_for_drain(url: str, timeout: float = 300) -> float:
-    """Seconds until the worker has done every handed-over task (pending_work is empty)."""
-    database = Database(url)
-    started = time.perf_counter()
-    try:
-        while True:
-            with database.read_only() as session:
-                if not pending_work.backlog(session):
-                    return time.perf_counter() - started
-            if time.perf_counter() - started > timeout:
-                raise RuntimeError("the worker did not finish the handed-over work")
-            time.sleep(0.05)
-    finally:
-        database.dispose()
 
 
 def measure(

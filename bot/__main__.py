@@ -149,7 +149,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.once:
         settings = load_settings(require_slack=True)
         done = build_worker(settings, open_database(settings)).run_due(limit=args.limit)
-        print(f"ran {done} pending tasks")
+        print(f"ran {done} pending task{'' if done == 1 else 's'}")
         return 0
     run_worker(threads=args.threads, parent_pid=args.parent_pid, nice=args.nice)
     return 0

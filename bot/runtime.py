@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot import create_app
 from bot.config import ConfigError, Settings
 from bot.db import Database, DatabaseUnavailable
-from bot.work import DEFAULT_THREADS, Worker, WorkQueue
+from bot.work import DEFAULT_THREADS, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,9 @@ def open_database(settings: Settings) -> Database:
     return database
 
 
-def build_app(settings: Settings, database: Database, *, work_queue: WorkQueue | None = None) -> App:
+def build_app(settings: Settings, database: Database) -> App:
     try:
-        app = create_app(settings, database=database, work_queue=work_queue)
+        app = create_app(settings, database=database)
         if not settings.oauth_enabled:
             reactivate_workspace(settings, database, app.client)
         return app

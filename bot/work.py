@@ -4,12 +4,12 @@ Bolt (process_before_response=False) answers Slack once a listener calls ack(), 
 goes on running on Bolt's small thread pool, and every bit of Python it runs there competes for
 the interpreter lock with the threads that are about to ack the next requests. Measured
 (benchmarks/ack_latency.py), even a read-only query after the ack put Flipside's p99 ack at
-1.2-1.5x a bare app's, and recording in-process threads did no better. So a listener acks, adds
-one row to `pending_work` (bot.services.pending_work) and returns; the recording, the reply and
-the App Home redraw happen in a worker process (`python -m bot worker`; `python app.py` starts
-one as its child).
+1.2-1.5x a bare app's, and recording in-process threads did no better. So a listener acks, hands
+the request to the WorkQueue's spool and returns; the spool stores it as a `pending_work` row
+(bot.services.pending_work) within milliseconds; the recording, the reply and the App Home redraw
+happen in a worker process (`python -m bot worker`; `python app.py` starts one as its child).
 
-The row is the hand-over: a web process killed after the ack loses nothing, a worker killed
+The row is the hand-over: once stored, a web process killed loses nothing; a worker killed
 mid-task leaves a lease that runs out, and another worker (or the same one restarted) does the
 work then. A task is run at least once, so tasks are written to be harmless when run again:
 they store with get-or-create and unique keys, and scheduled messages still go through the outbox.

@@ -119,3 +119,30 @@ def test_purge_needs_yes_then_deletes_the_workspace(org):
 def test_migrate_on_an_empty_database(tmp_path):
     result = cli("migrate", database_url=f"sqlite:///{tmp_path / 'new.db'}")
     assert result.returncode == 0 and "is at head" in result.stdout
+
+
+def test_worker_once_runs_what_listeners_handed_over(database, fake_slack):
+    from urllib.parse import parse_qsl
+
+    from bot.work import WorkQueue
+    from tests import payloads
+
+    body = dict(
+        parse_qsl(
+            payloads.slash_command(
+                "/teachme", "canva", user="U1", team="T1", response_url=fake_slack.response_url("cli")
+            )
+        )
+    )
+    queue = WorkQueue(database)
+    queue.add(team_id="T1", kind="teachme.record", body=body)
+    assert queue.flush()
+    slack = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": fake_slack.base_url,
+    }
+    result = cli("worker", "--once", database_url=database.url, extra_env=slack)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ran 1 pending task"
+    assert "canva" in fake_slack.wait_for("response_url")[0].args["text"].lower()

@@ -125,8 +125,12 @@ def test_database_lost_during_a_request_gets_a_friendly_message(fake_slack, tmp_
             folder.chmod(0o700)
 
 
-def test_procfile_runs_web_under_gunicorn_a_clock_and_migrations_on_release():
+def test_procfile_runs_web_under_gunicorn_a_worker_a_clock_and_migrations_on_release():
     root = Path(__file__).resolve().parent.parent
-    procfile = (root / "Procfile").read_text()
-    assert "gunicorn bot.wsgi:application" in procfile and "python -m bot clock" in procfile
-    assert "release: python -m bot migrate" in procfile
+    processes = dict(
+        line.split(": ", 1) for line in (root / "Procfile").read_text().splitlines() if line.strip()
+    )
+    assert processes["web"].startswith("gunicorn bot.wsgi:application")
+    assert processes["worker"] == "python -m bot worker"
+    assert processes["clock"] == "python -m bot clock"
+    assert processes["release"] == "python -m bot migrate"
