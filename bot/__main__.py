@@ -85,7 +85,7 @@ def _job_context(settings: Settings):
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     from bot.scheduler import next_run_times
-    from bot.services import profiles, workspaces
+    from bot.services import pending_work, profiles, workspaces
     from bot.services.programme import next_matching_round
 
     now = utcnow()
@@ -96,6 +96,13 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     settings = _settings()
     database = open_database(settings)
     with database.transaction() as session:
+        waiting, since = pending_work.backlog(session), pending_work.oldest(session)
+        if waiting and since is not None:
+            age = (now - since).total_seconds()
+            hint = " (is a worker running? `python -m bot worker`)" if age > 60 else ""
+            print(f"work handed over by listeners, waiting: {waiting}, the oldest for {age:.0f} s{hint}")
+        else:
+            print("work handed over by listeners, waiting: none")
         for team_id in workspaces.active_team_ids(session):
             programme = profiles.programme_settings(session, team_id=team_id, defaults=settings.programme)
             at = next_matching_round(programme, now=now)

@@ -89,6 +89,26 @@ def test_jobs_lists_jobs_and_next_runs(org):
     for job in ("matching-round", "pairing-followups", "deliver-outbox", "lunch-reminders"):
         assert job in result.stdout
     assert "matching round for T1" in result.stdout
+    assert "work handed over by listeners, waiting: none" in result.stdout
+
+
+def test_jobs_warns_when_handed_over_work_waits_for_a_worker(org):
+    from datetime import timedelta
+
+    from bot.services import pending_work
+    from models import utcnow
+
+    with org.transaction() as session:
+        pending_work.add(
+            session,
+            team_id="T1",
+            kind="teachme.record",
+            body={},
+            extras={},
+            now=utcnow() - timedelta(minutes=5),
+        )
+    result = cli("jobs", database_url=org.url)
+    assert "waiting: 1, the oldest for 30" in result.stdout and "is a worker running?" in result.stdout
 
 
 def test_run_unknown_job_names_the_jobs(org):

@@ -117,3 +117,8 @@ def release_claims(session: Session, *, owner: str) -> int:
 
 def backlog(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(PendingWork)) or 0
+
+
+def oldest(session: Session) -> datetime | None:
+    """When the oldest task still waiting was handed over (None: nothing waits)."""
+    return session.scalar(select(func.min(PendingWork.created_at)))
