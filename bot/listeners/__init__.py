@@ -13,12 +13,28 @@ from bot.listeners import (
     events,
     home,
     lunch,
+    lunch_feedback,
+    lunch_host,
+    lunch_seats,
     pairing,
     view_submissions,
 )
 
 
 def register_all(app: App) -> None:
-    surfaces = (commands, actions, view_submissions, pairing, lunch, events, home, admin, data_rights)
+    surfaces = (
+        commands,
+        actions,
+        view_submissions,
+        pairing,
+        lunch,
+        lunch_seats,
+        lunch_host,
+        lunch_feedback,
+        events,
+        home,
+        admin,
+        data_rights,
+    )
     for module in (*surfaces, errors):  # the error handler last
         module.register(app)

@@ -1,0 +1,163 @@
+"""Lunch 'n' Learn session menu: add to calendar (.ics), and the host's (or an admin's) edit and cancel."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import lunch_notices
+from bot.ids import Action, Block, Modal
+from bot.listeners.lunch_common import (
+    admin_ids,
+    answer,
+    open_or_push,
+    person_in,
+    proposal_from,
+)
+from bot.listeners.support import (
+    input_value,
+    metadata,
+    person_transaction,
+    team_of,
+    tell_privately,
+    user_of,
+)
+from bot.services import lunch_and_learn as lunches
+from bot.services.lunch_and_learn import Outcome, ProposalError
+from bot.views import lunch as views
+from bot.views.common import Message
+from models import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+# ----------------------------------------------------------------------------- the session menu
+
+
+def handle_menu(
+    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    verb, session_id = views.parse_menu_value((action.get("selected_option") or {}).get("value"))
+    manage = verb in (views.MENU_EDIT, views.MENU_CANCEL)
+    now = utcnow()
+    modal = reply = calendar = None
+    with person_transaction(body, context) as (session, person):
+        lunch = lunches.get_session(session, team_id=person.team_id, session_id=session_id)
+        problem = Outcome.NOT_FOUND if lunch is None else None
+        if lunch is not None and manage:
+            allowed = lunches.can_manage(lunch, person, admin_user_ids=admin_ids(context))
+            problem = lunches.closed_reason(lunch, now) if allowed else Outcome.NOT_ALLOWED
+        if problem is not None or lunch is None:
+            reply = views.build_notice(views.outcome_text(problem or Outcome.NOT_FOUND, lunch))
+        elif verb == views.MENU_EDIT:
+            modal = views.build_edit_modal(lunch, tz=lunch.host.tz, now=now)
+        elif verb == views.MENU_CANCEL:
+            modal = views.build_cancel_modal(lunch)
+        else:
+            calendar = CalendarFile(
+                filename=f"lunch-and-learn-{lunch.id}.ics",
+                title=f"Lunch 'n' Learn: {lunch.title}",
+                ics=lunches.ics_text(lunch, now=now, host_name=lunch.host.display_name),
+                google_url=lunches.google_calendar_url(lunch),
+            )
+    if reply is not None:
+        answer(body, respond, client, reply)
+    elif modal is not None:
+        open_or_push(client, body, modal)
+    elif calendar is not None:
+        _send_ics(body, respond, client, calendar)
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    filename: str
+    title: str
+    ics: str
+    google_url: str
+
+
+def _send_ics(body: dict, respond: Respond, client: WebClient, calendar: CalendarFile) -> None:
+    """The .ics file in the person's DM (Slack's files upload v2); the Google link if uploads fail."""
+    try:
+        dm = client.conversations_open(users=user_of(body))["channel"]["id"]
+        client.files_upload_v2(
+            channel=dm,
+            content=calendar.ics,
+            filename=calendar.filename,
+            title=calendar.title[:250],
+            initial_comment="Open this file to add the session to your calendar.",
+            request_file_info=False,
+        )
+    except SlackApiError as error:
+        logger.warning("could not upload an .ics file: %s", error.response.get("error"))
+        answer(body, respond, client, views.build_calendar_link(calendar.google_url))
+
+
+def handle_edit_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    data = metadata(view)
+    if data.get("action") == views.MENU_CANCEL:
+        _cancel_submitted(ack, body, view, client, context)
+        return
+    now = utcnow()
+    try:
+        proposal = lunches.parse_proposal(proposal_from(view, user_id=user_of(body)), now=now)
+        with person_transaction(body, context) as (session, person):
+            host = person_in(session, person.team_id, proposal.host_user_id or person.slack_user_id, context)
+            change = lunches.edit_session(
+                session,
+                session_id=lunches.parse_id(data.get("session_id")),
+                person=person,
+                proposal=proposal,
+                host=host,
+                admin_user_ids=admin_ids(context),
+                now=now,
+            )
+            told = lunch_notices.tell_edited(session, change, now=now)
+            reply = (
+                views.build_edit_saved(change.changes, told=told)
+                if change.outcome == Outcome.EDITED
+                else views.build_notice(views.outcome_text(change.outcome, change.lunch))
+            )
+    except ProposalError as error:
+        ack(response_action="errors", errors=error.errors)
+        return
+    ack()
+    _after_host_change(body, client, context, change, reply)
+
+
+def _cancel_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    now = utcnow()
+    reason = input_value(view, Block.REASON) or ""
+    with person_transaction(body, context) as (session, person):
+        change = lunches.cancel_session(
+            session,
+            session_id=lunches.parse_id(metadata(view).get("session_id")),
+            person=person,
+            admin_user_ids=admin_ids(context),
+            now=now,
+        )
+        lunch_notices.tell_cancelled(session, change, reason=reason, now=now)
+        reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
+    _after_host_change(body, client, context, change, reply)
+
+
+def _after_host_change(
+    body: dict, client: WebClient, context: BoltContext, change: lunches.Change, reply: Message
+) -> None:
+    tell_privately(client, user_id=user_of(body), channel_id=None, reply=reply)
+    if change.lunch is None or change.outcome not in (Outcome.EDITED, Outcome.CANCELLED):
+        return
+    team_id = team_of(body)
+    lunch_notices.refresh_announcement(client, context["db"], team_id=team_id, session_id=change.lunch.id)
+    lunch_notices.send_queued(client, context["db"], team_id=team_id, session_id=change.lunch.id)
+
+
+def register(app: App) -> None:
+    app.view(Modal.LUNCH_EDIT)(handle_edit_submitted)
+    app.action(Action.LUNCH_HOST_MENU)(handle_menu)
