@@ -119,4 +119,6 @@ class Work(StrEnum):
     REMOVE_WISH = "wish.remove"
     REMOVE_SKILL = "skill.remove"
     PAIRING_ANSWER = "pairing.answer.show"
+    CHECKIN = "pairing.checkin.show"
+    FEEDBACK = "pairing.feedback.show"
     SEAT_CHANGE = "lunch.seat.show"

@@ -181,6 +181,7 @@ def test_not_yet_we_are_done_feedback_and_i_learned_it(flipside):
             return session.scalars(select(PairingFeedback.rating)).all() == [4]
 
     eventually(feedback_saved)
+    eventually(lambda: any("Thank you for the feedback" in m["text"] for m in flipside.fake.messages("DU2")))
     flipside.action(
         Action.MARK_LEARNED, str(pairing_id), user="U1", response_url=flipside.fake.response_url("x")
     )

@@ -165,7 +165,7 @@ def checkin_met(
     )
 
 
-def checkin_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+def checkin_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     try:
         rating = pairings.validate_rating(input_value(view, Block.RATING))
     except ValueError as error:
@@ -185,12 +185,21 @@ def checkin_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
         )
         if change.outcome == Outcome.ENDED and change.pairing:
             notices.enqueue_feedback_request(session, change.pairing, now=utcnow())
-        team_id = person.team_id
-    tell_privately(
-        client, user_id=user_of(body), channel_id=None, reply=views.build_notice(OUTCOME_TEXT[change.outcome])
-    )
-    if change.outcome == Outcome.ENDED:
-        flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"pairing:{change.pairing.id}:")
+        pairing_id = change.pairing.id if change.pairing else None
+        defer_in(session, context, body, Work.CHECKIN, outcome=change.outcome.value, pairing_id=pairing_id)
+    nudge_worker(context)
+
+
+@task(Work.CHECKIN)
+def show_checkin(job: Job) -> None:
+    """The meeting is logged; the thanks, and at the end of a pairing its feedback requests."""
+    outcome, pairing_id = Outcome(job.extras["outcome"]), job.extras["pairing_id"]
+    notice = views.build_notice(OUTCOME_TEXT[outcome])
+    tell_privately(job.client, user_id=user_of(job.body), channel_id=None, reply=notice)
+    if outcome == Outcome.ENDED and pairing_id:
+        flush_outbox(
+            job.context["db"], job.client, team_id=job.work.team_id, key_prefix=f"pairing:{pairing_id}:"
+        )
 
 
 def checkin_not_yet(ack: Ack, respond: Respond) -> None:
@@ -226,7 +235,7 @@ def checkin_done(
         flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"pairing:{change.pairing.id}:")
 
 
-def feedback_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+def feedback_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     try:
         rating = pairings.validate_rating(input_value(view, Block.RATING))
     except ValueError as error:
@@ -242,8 +251,14 @@ def feedback_submitted(ack: Ack, body: dict, view: dict, client: WebClient, cont
             note=(input_value(view, Block.NOTE) or "").strip()[:1000],
             now=utcnow(),
         )
-    text = ":pray: Thank you for the feedback!" if saved else OUTCOME_TEXT[Outcome.NOT_FOUND]
-    tell_privately(client, user_id=user_of(body), channel_id=None, reply=views.build_notice(text))
+        defer_in(session, context, body, Work.FEEDBACK, saved=saved)
+    nudge_worker(context)
+
+
+@task(Work.FEEDBACK)
+def show_feedback_saved(job: Job) -> None:
+    text = ":pray: Thank you for the feedback!" if job.extras["saved"] else OUTCOME_TEXT[Outcome.NOT_FOUND]
+    tell_privately(job.client, user_id=user_of(job.body), channel_id=None, reply=views.build_notice(text))
 
 
 def mark_learned(ack: Ack, body: dict, action: dict, respond: Respond, context: BoltContext) -> None:
