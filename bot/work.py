@@ -376,7 +376,11 @@ class Worker:
             logger.error("no task named %r (a newer version queued it?); retrying later", work.kind)
             self._put_back(work, at=self.now() + UNKNOWN_KIND_RETRY)
             return
-        client = self.client_for(work.team_id)
+        try:
+            client = self.client_for(work.team_id)
+        except Exception:  # e.g. the installation store is unreachable: the lease runs out, it runs again
+            logger.exception("no Web API client for %s work #%s; it will be retried", work.kind, work.id)
+            return
         if client is None:
             logger.info(
                 "dropping %s work #%s: workspace %s is not installed", work.kind, work.id, work.team_id

@@ -191,3 +191,19 @@ def test_a_full_spool_or_a_closed_queue_makes_the_listener_store_its_own(databas
     closed.close()
     closed.add(team_id=TEAM, kind="test.count", body={}, extras={"n": 7})
     assert len(stored(database)) == 2
+
+
+def test_work_whose_workspace_client_cannot_be_built_now_is_kept_for_later(settings, database):
+    add_now(database, "test.count", n=8)
+    worker = build_worker(settings, database)
+    working_client_for = worker.client_for
+
+    def installation_store_down(team_id: str):
+        raise RuntimeError("installation store unreachable")
+
+    worker.client_for = installation_store_down
+    assert worker.run_due() == 1 and RAN[8] == 0
+    assert len(stored(database)) == 1  # kept, claimed: it runs again once the lease runs out
+    worker.client_for = working_client_for
+    worker.now = lambda: utcnow() + worker.lease + timedelta(seconds=1)
+    assert worker.run_due() == 1 and RAN[8] == 1 and stored(database) == []
