@@ -78,14 +78,17 @@ def _on_failure(args: FailureArgs) -> BoltResponse:
     return args.default.failure(args)
 
 
-def token_resolver(settings: Settings, database: Database) -> Callable[[str], str | None]:
-    """team id -> bot token for jobs: the single token, or the workspace's installation."""
+def token_resolver(settings: Settings, database: Database) -> Callable[..., str | None]:
+    """(team id, enterprise id) -> bot token: the single token, or the workspace's installation.
+    Jobs know the team only; the worker also passes the Enterprise Grid org a request came from."""
     if not settings.oauth_enabled:
-        return lambda _team_id: settings.slack_bot_token
+        return lambda _team_id, _enterprise_id=None: settings.slack_bot_token
     store = installation_store(settings, database)
 
-    def token_for(team_id: str) -> str | None:
-        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+    def token_for(team_id: str, enterprise_id: str | None = None) -> str | None:
+        bot = store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+        if bot is None and enterprise_id is not None:
+            bot = store.find_bot(enterprise_id=None, team_id=team_id)
         return bot.bot_token if bot else None
 
     return token_for

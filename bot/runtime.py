@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from slack_bolt import App
@@ -24,6 +25,7 @@ from bot.work import DEFAULT_THREADS, Worker
 logger = logging.getLogger(__name__)
 
 WORKER_NICENESS = 10
+HEALTHY_RUN_SECONDS = 300  # a worker that ran this long and died restarts after the shortest delay
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -95,8 +97,8 @@ def build_worker(settings: Settings, database: Database, *, threads: int = DEFAU
     clients: dict[str, WebClient] = {}
     clients_lock = threading.Lock()
 
-    def client_for(team_id: str) -> WebClient | None:
-        token = token_for(team_id)
+    def client_for(team_id: str, enterprise_id: str | None = None) -> WebClient | None:
+        token = token_for(team_id, enterprise_id)
         if not token:
             return None
         with clients_lock:  # one client (and one HTTP connection pool) per token
@@ -138,6 +140,7 @@ class WorkerChild:
         self._database = database
         self._restart_delay = restart_delay
         self._stopping = threading.Event()
+        self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._watcher = threading.Thread(target=self._watch, name="flipside-worker-watch", daemon=True)
 
@@ -161,32 +164,40 @@ class WorkerChild:
         self._process = subprocess.Popen(command, env=env)
 
     def _watch(self) -> None:
+        from bot.notify import process_owner
         from bot.services import pending_work
 
         delay = self._restart_delay
         while not self._stopping.is_set():
             assert self._process is not None
+            started = time.monotonic()
             code = self._process.wait()
             if self._stopping.is_set():
                 return
+            if time.monotonic() - started > HEALTHY_RUN_SECONDS:
+                delay = self._restart_delay  # a crash now and then, not a crash loop
             logger.error("the worker process exited (%s); starting another in %.0f s", code, delay)
             # Its claims would wait out their lease: it is dead, so its work is due again now.
-            from bot.notify import process_owner
-
-            owner = process_owner(self._process.pid)
             try:
                 with self._database.transaction() as session:
-                    pending_work.release_claims(session, owner=owner)
+                    pending_work.release_claims(session, owner=process_owner(self._process.pid))
             except Exception:
                 logger.exception("could not release the dead worker's claims; their leases will run out")
-            if self._stopping.wait(delay):
-                return
-            delay = min(delay * 2, 30.0)
-            self._spawn()
+            while not self._stopping.wait(delay):
+                delay = min(delay * 2, 30.0)
+                with self._lock:  # stop() cannot slip in between this check and the spawn
+                    if self._stopping.is_set():
+                        return
+                    try:
+                        self._spawn()
+                        break
+                    except OSError:  # e.g. fork failed for want of memory: try again, later
+                        logger.exception("could not start a worker process; trying again in %.0f s", delay)
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM: the worker finishes the tasks it is running (work not started stays stored)."""
-        self._stopping.set()
+        with self._lock:
+            self._stopping.set()
         if self._process is None or self._process.poll() is not None:
             return
         self._process.terminate()

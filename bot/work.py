@@ -73,6 +73,12 @@ class Job:
         return Respond(response_url=self.body.get("response_url"))
 
 
+def enterprise_of(body: dict[str, Any]) -> str | None:
+    """The Enterprise Grid org a request came from, if any (its installation is keyed by it)."""
+    enterprise = body.get("enterprise_id") or (body.get("enterprise") or {}).get("id")
+    return str(enterprise) if enterprise else None
+
+
 Task = Callable[[Job], None]
 _TASKS: dict[str, Task] = {}
 
@@ -145,6 +151,8 @@ class WorkQueue:
         stored; call nudge() after the commit)."""
         if kind not in _TASKS:
             raise ValueError(f"no task named {kind!r}")
+        # Slack's deprecated verification token is a long-lived secret: never kept, even for seconds.
+        body = {key: value for key, value in body.items() if key != "token"}
         values = {
             "team_id": team_id,
             "kind": str(kind),
@@ -236,7 +244,8 @@ class Worker:
 
     database: Database
     settings: Settings
-    client_for: Callable[[str], WebClient | None]  # team id -> Web API client (None: uninstalled)
+    # (team id, Enterprise Grid org id) -> Web API client; None: not installed there
+    client_for: Callable[[str, str | None], WebClient | None]
     on_failure: Callable[[Job, Exception], None]  # tell the person; never raises
     owner: str
     threads: int = DEFAULT_THREADS
@@ -247,6 +256,7 @@ class Worker:
     _stopping: threading.Event = field(default_factory=threading.Event, init=False)
     _slots: threading.Condition = field(default_factory=threading.Condition, init=False)
     _running: int = field(default=0, init=False)
+    _stop_requested: bool = field(default=False, init=False)
     _loop: threading.Thread | None = field(default=None, init=False)
     _pool: ThreadPoolExecutor | None = field(default=None, init=False)
 
@@ -257,6 +267,11 @@ class Worker:
         self._loop = threading.Thread(target=self._claim_loop, name="flipside-claim", daemon=True)
         self._loop.start()
 
+    @property
+    def claiming(self) -> bool:
+        """Started and not yet stopping: new work is still being claimed."""
+        return self._loop is not None and self._loop.is_alive()
+
     def wake(self) -> None:
         """New work was stored in this process: claim it now rather than at the next poll."""
         self._wake.set()
@@ -265,21 +280,24 @@ class Worker:
         """Stop claiming and finish what is running; unclaimed work stays stored for the next start."""
         self._stopping.set()
         self._wake.set()
+        with self._slots:
+            self._slots.notify_all()  # a claim loop waiting for a free slot
         if self._loop is not None:
             self._loop.join(timeout)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
     def request_stop(self) -> None:
-        """From a signal handler: serve_forever() then stops as stop() does."""
-        self._stopping.set()
-        self._wake.set()
+        """From a signal handler: only a flag (taking a lock there could deadlock the main thread);
+        serve_forever() sees it within a second and stops as stop() does."""
+        self._stop_requested = True
 
     def serve_forever(self, *, parent_pid: int | None = None) -> None:
         """`python -m bot worker`: run until request_stop(), or until `parent_pid` is gone (the
         `python app.py` that started this process was killed: a worker must not outlive it)."""
         self.start()
-        while not self._stopping.wait(1.0):
+        while not self._stop_requested:
+            time.sleep(0.2)
             if parent_pid is not None and os.getppid() != parent_pid:
                 logger.warning("the process that started this worker is gone; stopping")
                 break
@@ -309,16 +327,20 @@ class Worker:
         while not self._stopping.is_set():
             with self._slots:
                 self._slots.wait_for(lambda: self._running < self.threads or self._stopping.is_set())
+                if self._stopping.is_set():
+                    return
+                # Reserved before claiming: wait_idle() must never see claimed work as neither
+                # due nor running.
                 free = self.threads - self._running
-            if self._stopping.is_set():
-                return
+                self._running += free
             claimed = self._claim(free)
+            with self._slots:
+                self._running -= free - len(claimed)
+                self._slots.notify_all()
             if not claimed:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
                 continue
-            with self._slots:
-                self._running += len(claimed)
             for work in claimed:
                 self._pool.submit(self._run_in_slot, work)
 
@@ -333,11 +355,14 @@ class Worker:
     # ----------------------------------------------------------------- one claim, one task
 
     def run_due(self, limit: int = 100) -> int:
-        """Claim and run due work on this thread (the CLI's `worker --once`); returns how many."""
-        claimed = self._claim(limit)
-        for work in claimed:
-            self.run(work)
-        return len(claimed)
+        """Claim and run due work on this thread (the CLI's `worker --once`); returns how many.
+        A few at a time: claims taken all at once could outlive their lease before their turn."""
+        done = 0
+        while done < limit and (claimed := self._claim(min(self.threads, limit - done))):
+            for work in claimed:
+                self.run(work)
+            done += len(claimed)
+        return done
 
     def _has_due(self) -> bool:
         try:
@@ -377,9 +402,10 @@ class Worker:
             self._put_back(work, at=self.now() + UNKNOWN_KIND_RETRY)
             return
         try:
-            client = self.client_for(work.team_id)
-        except Exception:  # e.g. the installation store is unreachable: the lease runs out, it runs again
+            client = self.client_for(work.team_id, enterprise_of(work.body))
+        except Exception:  # e.g. the installation store is unreachable: try again in a minute
             logger.exception("no Web API client for %s work #%s; it will be retried", work.kind, work.id)
+            self._put_back(work, at=self.now() + UNKNOWN_KIND_RETRY)
             return
         if client is None:
             logger.info(

@@ -142,4 +142,4 @@ def test_a_killed_app_does_not_leave_its_worker_behind(app_process):
     app_process.process.wait(10)
     started = time.monotonic()
     assert eventually(lambda: not alive(worker), timeout=15)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 10  # it checks its parent every 0.2 s once started

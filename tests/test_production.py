@@ -134,3 +134,30 @@ def test_procfile_runs_web_under_gunicorn_a_worker_a_clock_and_migrations_on_rel
     assert processes["worker"] == "python -m bot worker"
     assert processes["clock"] == "python -m bot clock"
     assert processes["release"] == "python -m bot migrate"
+
+
+def test_the_worker_finds_a_workspace_installed_inside_an_enterprise_grid_org(fake_slack, database):
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.oauth import installation_store, token_resolver
+    from bot.work import enterprise_of
+
+    settings = make_settings(
+        fake_slack, database, slack_bot_token=None, slack_client_id="111.222", slack_client_secret="shh"
+    )
+    installation_store(settings, database).save(
+        Installation(
+            app_id="A1",
+            enterprise_id="E1",
+            team_id="T9",
+            bot_token="xoxb-grid",
+            bot_id="B1",
+            bot_user_id="UBOT",
+            user_id="U1",
+        )
+    )
+    token_for = token_resolver(settings, database)
+    body = {"team": {"id": "T9"}, "enterprise": {"id": "E1"}, "user": {"id": "U1"}}
+    assert enterprise_of(body) == "E1" and enterprise_of({"team_id": "T1"}) is None
+    assert token_for("T9", enterprise_of(body)) == "xoxb-grid"
+    assert token_for("T9") is None  # what the worker found before it passed the org along

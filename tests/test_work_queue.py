@@ -15,6 +15,7 @@ from bot.services import pending_work
 from bot.work import MAX_ATTEMPTS, Job, WorkQueue, task
 from models import PendingWork, Wish, utcnow
 from tests.conftest import TEAM, serve
+from tests.factories import eventually
 
 RAN: Counter[int] = Counter()
 RAN_LOCK = threading.Lock()
@@ -54,10 +55,21 @@ def test_stored_work_is_run_once_and_then_deleted(settings, database):
     assert queue.flush()
     assert len(stored(database)) == 5  # nothing ran yet: no worker
 
-    worker = build_worker(settings, database)
-    assert worker.run_due() == 5
+    worker = build_worker(settings, database, threads=2)
+    assert worker.run_due(limit=3) == 3  # claimed two at a time, never more than it runs next
+    assert worker.run_due() == 2
     assert Counter(range(5)) == RAN and stored(database) == []
     assert worker.run_due() == 0 and Counter(range(5)) == RAN
+
+
+def test_slacks_verification_token_is_never_stored(database):
+    queue = WorkQueue(database)
+    queue.add(
+        team_id=TEAM, kind="test.count", body={"token": "legacy-secret", "user_id": "U1"}, extras={"n": 0}
+    )
+    assert queue.flush()
+    [row] = stored(database)
+    assert row.body == {"user_id": "U1"}
 
 
 def test_adding_an_unknown_kind_is_refused_before_anything_is_stored(database):
@@ -140,6 +152,7 @@ def test_an_unknown_kind_from_a_newer_version_is_kept_for_later(settings, databa
     assert worker.run_due() == 1
     [row] = stored(database)
     assert row.claimed_by is None and row.run_after > utcnow()  # put back, not lost
+    assert row.attempts == 0  # and not counted as a worker's death: it is never dropped for it
 
 
 def test_two_workers_never_run_the_same_work(settings, database):
@@ -172,15 +185,26 @@ def test_a_stopping_worker_finishes_what_it_runs_and_leaves_the_rest_stored(sett
     worker.start()
     queue.add(team_id=TEAM, kind="test.slow", body={})
     assert queue.flush()
-    deadline = threading.Event()
-    while stored(database)[0].claimed_by is None and not deadline.wait(0.01):
-        pass
+    eventually(lambda: stored(database)[0].claimed_by is not None)
     queue.add(team_id=TEAM, kind="test.count", body={}, extras={"n": 5})
     assert queue.flush()
-    worker.request_stop()  # SIGTERM while a task runs and another waits
+    stopper = threading.Thread(target=worker.stop)  # SIGTERM while a task runs and another waits
+    stopper.start()
+    eventually(lambda: not worker.claiming)  # it stopped claiming while the slow task still runs
     release.set()
-    worker.stop(timeout=5)
+    stopper.join(5)
+    assert not stopper.is_alive()
     assert [row.kind for row in stored(database)] == ["test.count"] and RAN[5] == 0
+
+
+def test_request_stop_from_a_signal_handler_stops_serve_forever(settings, database):
+    worker = build_worker(settings, database)
+    server = threading.Thread(target=worker.serve_forever)
+    server.start()
+    eventually(lambda: worker.claiming)
+    worker.request_stop()
+    server.join(5)
+    assert not server.is_alive() and not worker.claiming
 
 
 def test_a_full_spool_or_a_closed_queue_makes_the_listener_store_its_own(database):
@@ -198,12 +222,12 @@ def test_work_whose_workspace_client_cannot_be_built_now_is_kept_for_later(setti
     worker = build_worker(settings, database)
     working_client_for = worker.client_for
 
-    def installation_store_down(team_id: str):
+    def installation_store_down(team_id: str, enterprise_id: str | None = None):
         raise RuntimeError("installation store unreachable")
 
     worker.client_for = installation_store_down
     assert worker.run_due() == 1 and RAN[8] == 0
-    assert len(stored(database)) == 1  # kept, claimed: it runs again once the lease runs out
+    assert len(stored(database)) == 1  # kept, put back for a minute
     worker.client_for = working_client_for
     worker.now = lambda: utcnow() + worker.lease + timedelta(seconds=1)
     assert worker.run_due() == 1 and RAN[8] == 1 and stored(database) == []

@@ -105,10 +105,12 @@ def finish(session: Session, *, work_id: int, owner: str) -> bool:
 
 
 def retry_later(session: Session, *, work_id: int, owner: str, at: datetime) -> None:
+    """Give a claimed row back for later. The claim did not die with its worker, so it does not
+    count towards the attempts after which work is dropped."""
     session.execute(
         update(PendingWork)
         .where(PendingWork.id == work_id, PendingWork.claimed_by == owner)
-        .values(claimed_by=None, claimed_until=None, run_after=at)
+        .values(claimed_by=None, claimed_until=None, run_after=at, attempts=PendingWork.attempts - 1)
     )
 
 
