@@ -58,6 +58,8 @@ class Job:
     work: ClaimedWork
     client: WebClient
     context: BoltContext
+    owner: str = ""
+    settled: bool = False  # its row was deleted in the task's own transaction (settle_in)
 
     @property
     def body(self) -> dict[str, Any]:
@@ -77,6 +79,18 @@ def enterprise_of(body: dict[str, Any]) -> str | None:
     """The Enterprise Grid org a request came from, if any (its installation is keyed by it)."""
     enterprise = body.get("enterprise_id") or (body.get("enterprise") or {}).get("id")
     return str(enterprise) if enterprise else None
+
+
+def settle_in(session: Session, context: BoltContext) -> None:
+    """Called inside a task's main transaction: its pending_work row goes with what it stores.
+
+    A worker that dies after that commit then never runs the task again, so a newer change the
+    person made meanwhile is not overwritten by the old request; what comes after the commit (the
+    reply) is lost instead. Outside a task (a listener on Bolt's thread) it does nothing."""
+    job: Job | None = context.get("job")
+    if job is not None and not job.settled:
+        pending_work.finish(session, work_id=job.work.id, owner=job.owner)
+        job.settled = True
 
 
 Task = Callable[[Job], None]
@@ -416,7 +430,8 @@ class Worker:
         context = BoltContext(
             {"db": self.database, "settings": self.settings, "client": client, "team_id": work.team_id}
         )
-        job = Job(work, client, context)
+        job = Job(work, client, context, owner=self.owner)
+        context["job"] = job
         try:
             function(job)
         except Exception as error:  # a bug or the database gone: tell the person, as Bolt would
@@ -425,7 +440,8 @@ class Worker:
                 self.on_failure(job, error)
             except Exception:
                 logger.exception("telling the person about a failed task failed")
-        self._finish(work)
+        if not job.settled:
+            self._finish(work)
 
     def _finish(self, work: ClaimedWork) -> None:
         try:

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.runtime import build_worker
-from bot.services import pending_work
-from bot.work import MAX_ATTEMPTS, Job, WorkQueue, task
-from models import PendingWork, Wish, utcnow
+from bot.services import pending_work, profiles
+from bot.work import MAX_ATTEMPTS, Job, WorkQueue, settle_in, task
+from models import PendingWork, Topic, Wish, utcnow
 from tests.conftest import TEAM, serve
 from tests.factories import eventually
 
@@ -231,3 +231,40 @@ def test_work_whose_workspace_client_cannot_be_built_now_is_kept_for_later(setti
     worker.client_for = working_client_for
     worker.now = lambda: utcnow() + worker.lease + timedelta(seconds=1)
     assert worker.run_due() == 1 and RAN[8] == 1 and stored(database) == []
+
+
+class WorkerDied(BaseException):
+    """Stands for SIGKILL: not an Exception, so the worker's own error handling never sees it."""
+
+
+@task("test.store_then_die")
+def store_then_die(job: Job) -> None:
+    with job.context["db"].transaction() as session:
+        profiles.ensure_workspace(session, team_id=TEAM, defaults=job.context["settings"].programme)
+        session.add(Topic(team_id=TEAM, key=f"topic-{job.work.id}", display_name="Stored"))
+        settle_in(session, job.context)
+    raise WorkerDied  # after the commit, before the reply
+
+
+@task("test.die_before_storing")
+def die_before_storing(job: Job) -> None:
+    with job.context["db"].transaction() as session:
+        settle_in(session, job.context)
+        raise WorkerDied  # inside the transaction: nothing is stored, the row stays
+
+
+def test_a_task_settled_with_what_it_stored_is_never_run_again(settings, database):
+    add_now(database, "test.store_then_die")
+    with pytest.raises(WorkerDied):
+        build_worker(settings, database).run_due()
+    assert stored(database) == []  # gone with the commit: a newer change can never be overwritten
+    with database.transaction() as session:
+        assert session.scalar(select(Topic.display_name)) == "Stored"
+
+
+def test_a_task_that_died_before_its_commit_is_run_again(settings, database):
+    add_now(database, "test.die_before_storing")
+    with pytest.raises(WorkerDied):
+        build_worker(settings, database).run_due()
+    [row] = stored(database)
+    assert row.claimed_by is not None  # its lease runs out (or app.py releases it) and it runs again

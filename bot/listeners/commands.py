@@ -19,7 +19,7 @@ from bot.services.topics import TopicError
 from bot.views import learning as learning_views
 from bot.views import profile as profile_views
 from bot.views.common import Message
-from bot.work import Job, task
+from bot.work import Job, settle_in, task
 from models import utcnow
 
 
@@ -131,6 +131,7 @@ def _record(command: dict, respond: Respond, client: WebClient, context: BoltCon
             reply = _recorded_reply(session, person, outcome, teach=teach, team_id=team_id, context=context)
             needs_sync = profiles.needs_slack_sync(person, now=now)
             redraw_home = person.home_opened_at is not None  # see publish_home(only_if_opened=True)
+        settle_in(session, context)  # never re-applied once stored (bot/work.py)
     _reply(respond, reply)
     if needs_sync:  # name and timezone from Slack, at most once a day
         sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id, force=True)

@@ -18,6 +18,7 @@ from bot.db import Database
 from bot.ids import INPUT_ACTION
 from bot.services import profiles
 from bot.views.common import Message
+from bot.work import settle_in
 from models import Person, utcnow
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def person_transaction(body: dict[str, Any], context: BoltContext) -> Iterator[t
             session, team_id=team_of(body), slack_user_id=user_of(body), defaults=settings.programme
         )
         yield session, person
+        settle_in(session, context)  # in a worker's task: done together with what it stored
 
 
 def refresh_home(client: WebClient, context: BoltContext, *, team_id: str, user_id: str) -> None:
