@@ -134,7 +134,7 @@ class Database:
 
     @contextmanager
     def read_only(self) -> Iterator[Session]:
-        """A session for reads alone (the worker's "anything due?", the first-use check): on SQLite it
+        """A session for reads alone (the worker's "anything due?" look): on SQLite it
         neither waits for the writers' lock nor holds it (WAL readers see the last commit)."""
         with self._readers() as session, session.begin():
             yield session

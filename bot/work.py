@@ -34,6 +34,7 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -162,7 +163,7 @@ class WorkQueue:
         on_lost: Callable[[Exception], None] | None = None,
     ) -> None:
         """Store one task soon; with `session`, in that transaction (it commits with what it
-        stored; call nudge() after the commit)."""
+        stored, and the worker is nudged once it has)."""
         if kind not in _TASKS:
             raise ValueError(f"no task named {kind!r}")
         # Slack's deprecated verification token is a long-lived secret: never kept, even for seconds.
@@ -176,6 +177,8 @@ class WorkQueue:
         }
         if session is not None:
             pending_work.add(session, **values)
+            if self._on_added is not None:  # a worker cannot see the row before the commit
+                event.listen(session, "after_commit", lambda _session: self.nudge(), once=True)
             return
         with self._changed:
             spooled = not self._closed and len(self._spool) < self._max_spooled
@@ -319,22 +322,18 @@ class Worker:
 
     def wait_idle(self, timeout: float = 5) -> bool:
         """Until nothing is due and nothing runs (tests; the benchmarks' drain)."""
-        deadline = threading.Event()
-        timer = threading.Timer(timeout, deadline.set)
-        timer.start()
-        try:
-            while not deadline.is_set():
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._slots:
+                busy = self._running
+            # Checked again after the look: a claim made meanwhile has reserved its slots first.
+            if not busy and not self._has_due():
                 with self._slots:
-                    busy = self._running
-                if not busy and not self._has_due():
-                    with self._slots:
-                        if self._running == 0:
-                            return True
-                self.wake()
-                deadline.wait(0.005)
-            return False
-        finally:
-            timer.cancel()
+                    if self._running == 0:
+                        return True
+            self.wake()
+            time.sleep(0.005)
+        return False
 
     def _claim_loop(self) -> None:
         assert self._pool is not None

@@ -35,11 +35,16 @@ def install(flipside, team_id: str, token: str) -> None:
         assert response.status == 200
 
 
-@pytest.fixture
-def multi(fake_slack, database):
-    settings = make_settings(
+def oauth_settings(fake_slack, database):
+    """Multi-workspace mode: no single bot token, installations through OAuth."""
+    return make_settings(
         fake_slack, database, slack_bot_token=None, slack_client_id="111.222", slack_client_secret="shh"
     )
+
+
+@pytest.fixture
+def multi(fake_slack, database):
+    settings = oauth_settings(fake_slack, database)
     fake_slack.add_user("U1", team_id="T2", name="t2-priya")
     yield from serve(settings, database, fake_slack)
 
@@ -142,9 +147,7 @@ def test_the_worker_finds_a_workspace_installed_inside_an_enterprise_grid_org(fa
     from bot.oauth import installation_store, token_resolver
     from bot.work import enterprise_of
 
-    settings = make_settings(
-        fake_slack, database, slack_bot_token=None, slack_client_id="111.222", slack_client_secret="shh"
-    )
+    settings = oauth_settings(fake_slack, database)
     installation_store(settings, database).save(
         Installation(
             app_id="A1",

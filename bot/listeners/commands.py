@@ -57,38 +57,12 @@ def _record_or_manage(
 
 @task(Work.TEACHME)
 def record_wishes(job: Job) -> None:
-    _ask_for_profile_on_first_use(job.body, job.client, job.context)
     _record(job.body, job.respond, job.client, job.context, teach=False)
 
 
 @task(Work.CANTEACH)
 def record_skills(job: Job) -> None:
-    _ask_for_profile_on_first_use(job.body, job.client, job.context)
     _record(job.body, job.respond, job.client, job.context, teach=True)
-
-
-# The worker claims new work within tens of milliseconds: well inside the trigger id's 3 seconds.
-# If Slack still refuses, the reply's "Complete my profile" button opens the same modal.
-
-
-def _ask_for_profile_on_first_use(command: dict, client: WebClient, context: BoltContext) -> None:
-    settings: Settings = context["settings"]
-    db: Database = context["db"]
-    with db.read_only() as session:  # the usual case: no write transaction
-        known = profiles.get_person(session, team_id=command["team_id"], slack_user_id=command["user_id"])
-        if known is not None and known.has_profile:
-            return
-    with db.transaction() as session:
-        person = profiles.get_or_create_person(
-            session, team_id=command["team_id"], slack_user_id=command["user_id"], defaults=settings.programme
-        )
-        modal = (
-            None
-            if person.has_profile
-            else profile_views.build_profile_modal(person, private_metadata=_origin(command))
-        )
-    if modal is not None:
-        try_slack(client.views_open, trigger_id=command["trigger_id"], view=modal)
 
 
 def _open_manager(command: dict, client: WebClient, context: BoltContext, *, teach: bool) -> None:
@@ -108,7 +82,10 @@ def _open_manager(command: dict, client: WebClient, context: BoltContext, *, tea
 
 
 def _record(command: dict, respond: Respond, client: WebClient, context: BoltContext, *, teach: bool) -> None:
-    """Store the topics and answer: one transaction, and Slack is called only after it."""
+    """Store the topics and answer: one transaction, and Slack is called only after it. On first use
+    the profile modal opens before the reply: the worker picks the work up within tens of
+    milliseconds, well inside the trigger id's 3 seconds (if Slack still refuses, the reply's
+    "Complete my profile" button opens the same modal)."""
     db: Database = context["db"]
     settings: Settings = context["settings"]
     team_id, user_id, text = command["team_id"], command["user_id"], command.get("text") or ""
@@ -116,6 +93,11 @@ def _record(command: dict, respond: Respond, client: WebClient, context: BoltCon
     with db.transaction() as session:
         person = profiles.get_or_create_person(
             session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
+        )
+        profile_modal = (
+            None
+            if person.has_profile
+            else profile_views.build_profile_modal(person, private_metadata=_origin(command))
         )
         try:
             with session.begin_nested():
@@ -132,6 +114,8 @@ def _record(command: dict, respond: Respond, client: WebClient, context: BoltCon
             needs_sync = profiles.needs_slack_sync(person, now=now)
             redraw_home = person.home_opened_at is not None  # see publish_home(only_if_opened=True)
         settle_in(session, context)  # never re-applied once stored (bot/work.py)
+    if profile_modal is not None:
+        try_slack(client.views_open, trigger_id=command["trigger_id"], view=profile_modal)
     _reply(respond, reply)
     if needs_sync:  # name and timezone from Slack, at most once a day
         sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id, force=True)

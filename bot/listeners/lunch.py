@@ -29,10 +29,9 @@ from bot.listeners.support import (
     user_of,
 )
 from bot.services import lunch_and_learn as lunches
-from bot.services import outbox
 from bot.services.lunch_and_learn import ProposalError
 from bot.views import lunch as views
-from models import LunchSession, OutboxStatus, Topic, utcnow
+from models import LunchSession, Topic, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -200,18 +199,17 @@ def _post_announcement(
         with db.transaction() as session:
             lunch = session.get(LunchSession, session_id)
             assert lunch is not None
-            outbox.cancel(session, team_id=team_id, key_prefix=lunches.announce_key(lunch))
-    lunch_notices.send_queued(client, context["db"], team_id=team_id, session_id=session_id)
+            lunches.cancel_announcement(session, lunch)
+    lunch_notices.send_queued(client, db, team_id=team_id, session_id=session_id)
     with db.transaction() as session:
         lunch = session.get(LunchSession, session_id)
         assert lunch is not None
-        row = lunches.announcement_row(session, lunch)
-        if lunches.announcement_ref(session, lunch):
+        status = lunches.announcement_status(session, lunch)
+        if status.posted:
             reply = views.build_announced(lunch, channel_id=channel_id, told=told)
-        elif row is not None and row.status in (OutboxStatus.FAILED, OutboxStatus.CANCELLED):
-            reply = views.build_post_problem(lunch, channel_id=channel_id, error=join_error or row.last_error)
         else:
-            reply = views.build_post_problem(lunch, channel_id=channel_id, error=None)
+            error = (join_error or status.error) if status.failed else None
+            reply = views.build_post_problem(lunch, channel_id=channel_id, error=error)
     origin = metadata(view).get("channel_id") if view else origin_channel(body)
     tell_privately(client, user_id=user_of(body), channel_id=origin, reply=reply)
 

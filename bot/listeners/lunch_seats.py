@@ -15,7 +15,6 @@ from bot.listeners.lunch_common import (
 )
 from bot.listeners.support import (
     defer_in,
-    nudge_worker,
     person_transaction,
     sync_person_from_slack,
     user_of,
@@ -41,7 +40,6 @@ def handle_sign_up(ack: Ack, body: dict, action: dict, context: BoltContext) -> 
         )
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch, position=change.position))
         _defer_seat_change(session, body, context, change, reply)
-    nudge_worker(context)
 
 
 def handle_cancel_signup(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
@@ -54,7 +52,6 @@ def handle_cancel_signup(ack: Ack, body: dict, action: dict, context: BoltContex
         lunch_notices.tell_promoted(session, change, now=now)
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
         _defer_seat_change(session, body, context, change, reply)
-    nudge_worker(context)
 
 
 def _defer_seat_change(

@@ -18,7 +18,6 @@ from bot.ids import Action, Block, Modal, Work
 from bot.listeners.support import (
     defer_in,
     input_value,
-    nudge_worker,
     person_transaction,
     refresh_home,
     tell_privately,
@@ -105,7 +104,6 @@ def _answer(
         defer_in(
             session, context, body, Work.PAIRING_ANSWER, outcome=change.outcome.value, pairing_id=pairing_id
         )
-    nudge_worker(context)
     if change.outcome == Outcome.DECLINED and pairing_id:
         # Here, not in the worker: the trigger id behind this click is only good for 3 seconds.
         try_slack(
@@ -187,7 +185,6 @@ def checkin_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) ->
             notices.enqueue_feedback_request(session, change.pairing, now=utcnow())
         pairing_id = change.pairing.id if change.pairing else None
         defer_in(session, context, body, Work.CHECKIN, outcome=change.outcome.value, pairing_id=pairing_id)
-    nudge_worker(context)
 
 
 @task(Work.CHECKIN)
@@ -252,7 +249,6 @@ def feedback_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -
             now=utcnow(),
         )
         defer_in(session, context, body, Work.FEEDBACK, saved=saved)
-    nudge_worker(context)
 
 
 @task(Work.FEEDBACK)

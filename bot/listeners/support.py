@@ -151,13 +151,8 @@ def defer(context: BoltContext, body: dict[str, Any], kind: str, **extras: Any) 
 
 
 def defer_in(session: Session, context: BoltContext, body: dict[str, Any], kind: str, **extras: Any) -> None:
-    """defer() inside the caller's transaction: what it stores and the follow-up commit together.
-    Call nudge_worker(context) after the commit."""
+    """defer() inside the caller's transaction: what it stores and the follow-up commit together."""
     context["work"].add(team_id=team_of(body), kind=kind, body=body, extras=extras, session=session)
-
-
-def nudge_worker(context: BoltContext) -> None:
-    context["work"].nudge()
 
 
 def try_slack(call: Any, *args: Any, **kwargs: Any) -> Any:

@@ -771,6 +771,27 @@ def announcement_ref(session: Session, lunch: LunchSession) -> tuple[str, str] |
     return row.channel_id, row.slack_ts
 
 
+def cancel_announcement(session: Session, lunch: LunchSession) -> None:
+    """The channel can never take the post (archived): cancelled, not retried."""
+    outbox.cancel(session, team_id=lunch.team_id, key_prefix=announce_key(lunch))
+
+
+@dataclass(frozen=True)
+class AnnouncementStatus:
+    posted: bool
+    failed: bool  # refused for good or cancelled; `error` says why when Slack said
+    error: str | None = None
+
+
+def announcement_status(session: Session, lunch: LunchSession) -> AnnouncementStatus:
+    if announcement_ref(session, lunch):
+        return AnnouncementStatus(posted=True, failed=False)
+    row = announcement_row(session, lunch)
+    if row is not None and row.status in (OutboxStatus.FAILED, OutboxStatus.CANCELLED):
+        return AnnouncementStatus(posted=False, failed=True, error=row.last_error)
+    return AnnouncementStatus(posted=False, failed=False)
+
+
 def unannounced(session: Session, *, person: Person, now: datetime) -> list[LunchSession]:
     """Sessions this person hosts or proposed that never reached the channel (e.g. bot not invited)."""
     candidates = session.scalars(
