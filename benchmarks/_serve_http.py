@@ -189,7 +189,6 @@ def main() -> int:
             database_url=args.database,
         )
         database = Database(settings.database_url)
-        app = create_app(settings, database=database)
         # The worker child reads its settings from the environment, as under `python app.py`.
         os.environ.update(
             SLACK_BOT_TOKEN=BOT_TOKEN,
@@ -198,6 +197,8 @@ def main() -> int:
             DATABASE_URL=args.database,
         )
         worker = WorkerChild(database)
+        work_queue = worker.work_queue()  # the hand-over down a pipe, as start_app wires it
+        app = create_app(settings, database=database, work_queue=work_queue)
         worker.start()
     else:
         app = build_bare_app(signing_secret=args.secret, api_url=args.slack_url)
@@ -221,6 +222,7 @@ def main() -> int:
     server.shutdown()
     server.server_close()
     if worker is not None:
+        work_queue.close()
         worker.stop()
     return 0
 

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.db import Database
 from bot.listeners import register_all
-from bot.middleware import inject_dependencies, skip_duplicate_events
+from bot.middleware import FlipsideMiddleware
 from bot.slack_client import build_web_client
 from bot.work import WorkQueue
 
@@ -44,12 +44,9 @@ def create_app(
         # The pool that runs listeners after their ack; tests pass one to wait for it on shutdown.
         listener_executor=listener_executor,
     )
-    app.middleware(skip_duplicate_events(database=database))
-    # Work after the ack is stored for a worker (bot/work.py); tests pass a queue that wakes theirs.
+    # Work after the ack is handed over for a worker (bot/work.py); tests pass a queue that wakes theirs.
     app.middleware(
-        inject_dependencies(
-            settings=settings, database=database, work_queue=work_queue or WorkQueue(database)
-        )
+        FlipsideMiddleware(settings=settings, database=database, work_queue=work_queue or WorkQueue(database))
     )
     register_all(app)
     return app

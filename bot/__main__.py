@@ -158,7 +158,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         done = build_worker(settings, open_database(settings)).run_due(limit=args.limit)
         print(f"ran {done} pending task{'' if done == 1 else 's'}")
         return 0
-    run_worker(threads=args.threads, parent_pid=args.parent_pid, nice=args.nice)
+    run_worker(threads=args.threads, parent_pid=args.parent_pid, nice=args.nice, relay_fd=args.relay_fd)
     return 0
 
 
@@ -236,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--limit", type=int, default=1000, help="with --once: at most this many")
     worker.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority by N")
     worker.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # set by `python app.py`
+    worker.add_argument("--relay-fd", type=int, help=argparse.SUPPRESS)  # its pipe (bot/relay.py)
     worker.set_defaults(func=cmd_worker)
     export = sub.add_parser("export", help="write pairings, sessions and feedback as CSV files")
     export.add_argument("--format", default="csv", choices=["csv"])

@@ -20,7 +20,8 @@ from slack_sdk.errors import SlackApiError
 from bot import create_app
 from bot.config import ConfigError, Settings
 from bot.db import Database, DatabaseUnavailable
-from bot.work import DEFAULT_THREADS, Worker
+from bot.relay import PipeRelay, RelayReader
+from bot.work import DEFAULT_THREADS, Worker, WorkQueue, enterprise_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +55,9 @@ def open_database(settings: Settings) -> Database:
     return database
 
 
-def build_app(settings: Settings, database: Database) -> App:
+def build_app(settings: Settings, database: Database, *, work_queue: WorkQueue | None = None) -> App:
     try:
-        app = create_app(settings, database=database)
+        app = create_app(settings, database=database, work_queue=work_queue)
         if not settings.oauth_enabled:
             reactivate_workspace(settings, database, app.client)
         return app
@@ -116,18 +117,50 @@ def build_worker(settings: Settings, database: Database, *, threads: int = DEFAU
     )
 
 
-def run_worker(*, threads: int = DEFAULT_THREADS, parent_pid: int | None = None, nice: int = 0) -> None:
-    """`python -m bot worker`: run stored work until SIGTERM/SIGINT, then finish what is running."""
+def run_worker(
+    *,
+    threads: int = DEFAULT_THREADS,
+    parent_pid: int | None = None,
+    nice: int = 0,
+    relay_fd: int | None = None,
+) -> None:
+    """`python -m bot worker`: run stored work until SIGTERM/SIGINT, then finish what is running.
+    With `relay_fd` (`python app.py`'s child), also store what the web process sends down its pipe."""
     settings = load_settings(require_slack=True)
     database = open_database(settings)
     worker = build_worker(settings, database, threads=threads)
+    reader = None
+    if relay_fd is not None:
+        reader = relay_reader(relay_fd, worker, settings)
     if nice:
         os.nice(nice)
     freeze_startup_objects()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.request_stop())
     logger.info("worker %s: %d threads", worker.owner, threads)
-    worker.serve_forever(parent_pid=parent_pid)
+    if reader is not None:
+        reader.start()
+    try:
+        worker.serve_forever(parent_pid=parent_pid)
+    finally:
+        if reader is not None:
+            reader.stop()  # what the web process sent before it stopped is stored, for the next start
+
+
+def relay_reader(relay_fd: int, worker: Worker, settings: Settings) -> RelayReader:
+    """The child's end of bot/relay.py: tasks read from the pipe are stored, then claimed at once."""
+    from bot.listeners.errors import handle_error
+
+    def tell_the_person(values: dict, error: Exception) -> None:
+        try:
+            client = worker.client_for(values["team_id"], enterprise_of(values["body"]))
+            if client is not None:
+                handle_error(error, values["body"], client, None)
+        except Exception:
+            logger.exception("telling a person about lost work failed")
+
+    queue = WorkQueue(worker.database, on_added=worker.wake)
+    return RelayReader(relay_fd, queue, on_lost=tell_the_person)
 
 
 class WorkerChild:
@@ -139,6 +172,7 @@ class WorkerChild:
     def __init__(self, database: Database, *, restart_delay: float = 1.0) -> None:
         self._database = database
         self._restart_delay = restart_delay
+        self.relay = PipeRelay()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
@@ -152,16 +186,20 @@ class WorkerChild:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def work_queue(self) -> WorkQueue:
+        """The web side's WorkQueue: tasks go down the pipe to the child (bot/relay.py)."""
+        return WorkQueue(self._database, relay=self.relay)
+
     def _spawn(self) -> None:
         # Niced: on a machine shared with the web side, the acks get the CPU first; the work waits
         # (its lag is measured in benchmarks/ack_latency.py). The write lock is not at stake: the
         # web side stores from its spool thread, never from a thread that is about to ack.
         command = [sys.executable, "-m", "bot", "worker", "--parent-pid", str(os.getpid())]
-        command += ["--nice", str(WORKER_NICENESS)]
+        command += ["--nice", str(WORKER_NICENESS), "--relay-fd", str(self.relay.read_fd)]
         # `python /path/to/app.py` may run from any directory: the child finds `bot` where we did.
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [PROJECT_ROOT, env.get("PYTHONPATH")]))
-        self._process = subprocess.Popen(command, env=env)
+        self._process = subprocess.Popen(command, env=env, pass_fds=(self.relay.read_fd,))
 
     def _watch(self) -> None:
         from bot.notify import process_owner
@@ -195,16 +233,18 @@ class WorkerChild:
                         logger.exception("could not start a worker process; trying again in %.0f s", delay)
 
     def stop(self, timeout: float = 30) -> None:
-        """SIGTERM: the worker finishes the tasks it is running (work not started stays stored)."""
+        """SIGTERM: the worker stores what is still in the pipe and finishes the tasks it is
+        running (work not started stays stored). The web side closes its WorkQueue first."""
         with self._lock:
             self._stopping.set()
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
+        self.relay.close()
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self.relay.close_read_end()
 
 
 def start_app() -> None:
@@ -214,9 +254,10 @@ def start_app() -> None:
 
     settings = load_settings(require_slack=True)
     database = open_database(settings)
-    app = build_app(settings, database)
-    scheduler = build_scheduler(settings=settings, database=database, client=app.client, background=True)
     worker = WorkerChild(database)
+    work_queue = worker.work_queue()
+    app = build_app(settings, database, work_queue=work_queue)
+    scheduler = build_scheduler(settings=settings, database=database, client=app.client, background=True)
     freeze_startup_objects()
     # SIGTERM (a platform stopping us, Ctrl-C's sibling) unwinds like Ctrl-C, through the finally.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -234,4 +275,5 @@ def start_app() -> None:
             server.serve_forever()
     finally:
         scheduler.shutdown(wait=False)
+        work_queue.close()  # later hand-overs are stored here; the child reads the pipe to its end
         worker.stop()

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import BoltContext
 from slack_bolt.context.respond import Respond
@@ -42,6 +42,9 @@ from bot.db import Database
 from bot.services import pending_work
 from bot.services.pending_work import ClaimedWork
 from models import utcnow
+
+if TYPE_CHECKING:
+    from bot.relay import PipeRelay
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +125,9 @@ class _Spooled:
 class WorkQueue:
     """The listeners' side: hand the work to a spool thread that stores it, and nudge a worker.
 
+    Under `python app.py` a `relay` (bot/relay.py) comes first: the task goes down a pipe to the
+    worker child, which stores it; the spool takes what the pipe cannot (full, or closed).
+
     The listener has acked already; it appends to an in-memory spool and returns at once, so
     Bolt's threads never wait for the database's write lock (on SQLite, shared with the busy
     worker process: measured, a listener's own insert then waited up to 60 ms flat out). The spool
@@ -141,8 +147,10 @@ class WorkQueue:
         *,
         on_added: Callable[[], None] | None = None,
         max_spooled: int = 1000,
+        relay: PipeRelay | None = None,
     ) -> None:
         self._database = database
+        self._relay = relay
         self._on_added = on_added
         self._max_spooled = max_spooled
         self._spool: list[_Spooled] = []
@@ -161,6 +169,7 @@ class WorkQueue:
         extras: dict[str, Any] | None = None,
         session: Session | None = None,
         on_lost: Callable[[Exception], None] | None = None,
+        now: datetime | None = None,
     ) -> None:
         """Store one task soon; with `session`, in that transaction (it commits with what it
         stored, and the worker is nudged once it has)."""
@@ -173,8 +182,10 @@ class WorkQueue:
             "kind": str(kind),
             "body": body,
             "extras": extras or {},
-            "now": utcnow(),
+            "now": now or utcnow(),
         }
+        if session is None and self._relay is not None and self._relay.send(values):
+            return
         if session is not None:
             pending_work.add(session, **values)
             if self._on_added is not None:  # a worker cannot see the row before the commit
@@ -201,7 +212,9 @@ class WorkQueue:
             return self._changed.wait_for(lambda: not self._spool and not self._storing, timeout)
 
     def close(self, timeout: float = 10) -> None:
-        """Flush, then store any later add() on the caller's thread."""
+        """Close the relay, flush, then store any later add() on the caller's thread."""
+        if self._relay is not None:
+            self._relay.close()
         self.flush(timeout)
         with self._changed:
             self._closed = True

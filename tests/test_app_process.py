@@ -56,8 +56,9 @@ def alive(pid: int) -> bool:
 
 
 class RunningApp:
-    def __init__(self, process: subprocess.Popen, port: int) -> None:
+    def __init__(self, process: subprocess.Popen, port: int, env: dict[str, str]) -> None:
         self.process = process
+        self.env = env
         self.http = payloads.SignedClient(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
         self.base = f"http://127.0.0.1:{port}"
 
@@ -90,7 +91,7 @@ def app_process(database, fake_slack, tmp_path) -> Iterator[RunningApp]:
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env, stdout=log, stderr=log
     )
-    app = RunningApp(process, port)
+    app = RunningApp(process, port, env)
 
     def healthy() -> bool:
         try:
@@ -143,3 +144,25 @@ def test_a_killed_app_does_not_leave_its_worker_behind(app_process):
     started = time.monotonic()
     assert eventually(lambda: not alive(worker), timeout=15)
     assert time.monotonic() - started < 10  # it checks its parent every 0.2 s once started
+
+
+def test_work_acked_just_before_the_app_is_killed_is_done_once(app_process, fake_slack, database):
+    worker = app_process.worker_pid()
+    os.kill(worker, signal.SIGSTOP)  # the child cannot read the pipe: the task waits in it
+    try:
+        assert app_process.teachme(fake_slack, "online safety").status == 200
+        time.sleep(0.5)  # the listener writes to the pipe just after its ack
+        app_process.process.kill()
+        app_process.process.wait(10)
+    finally:
+        os.kill(worker, signal.SIGCONT)
+    # The child reads what the dead app left in the pipe, stores it, and exits (it may run it too).
+    assert eventually(lambda: not alive(worker), timeout=15)
+    if not nothing_pending(database):  # stored, not run: the next worker's
+        env = {**app_process.env, "PYTHONPATH": str(ROOT)}
+        subprocess.run([sys.executable, "-m", "bot", "worker", "--once"], env=env, check=True, timeout=60)
+    [reply] = fake_slack.wait_for("response_url", 1, timeout=15)
+    assert "online safety" in reply.args["text"].lower()
+    assert nothing_pending(database)
+    time.sleep(0.3)
+    assert len(fake_slack.calls_to("response_url")) == 1  # done once
