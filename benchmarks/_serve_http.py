@@ -11,8 +11,9 @@ wrappers around the WSGI callable and Bolt's listener executor; they do not chan
 - listener: how long a listener ran on Bolt's pool (its ack, and storing what it hands over);
 - cpu_seconds: this process's CPU; worker_cpu_seconds: the worker child's (Flipside only).
 
-Flipside's work after the ack runs in a worker child process, started as `python app.py` starts
-it (bot.runtime.WorkerChild), with the same settings in its environment.
+Flipside's work after the ack goes down a pipe to a worker child process, started and wired as
+`python app.py` does it (bot.runtime.WorkerChild and its work_queue()), with the same settings in its
+environment. "pipe_overflows": tasks the pipe had no room for (the web side stored them).
 """
 
 from __future__ import annotations
@@ -176,6 +177,7 @@ def main() -> int:
         type=int,
         help="experiment: give Bolt a listener pool of this size instead of its default 5",
     )
+    parser.add_argument("--worker-nice", type=int, help="experiment: the worker child's niceness")
     parser.add_argument("--profile", help="write a cProfile of the listeners' runs here at each 'stats'")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -196,7 +198,8 @@ def main() -> int:
             SLACK_API_URL=args.slack_url,
             DATABASE_URL=args.database,
         )
-        worker = WorkerChild(database)
+        niceness = {} if args.worker_nice is None else {"niceness": args.worker_nice}
+        worker = WorkerChild(database, **niceness)
         work_queue = worker.work_queue()  # the hand-over down a pipe, as start_app wires it
         app = create_app(settings, database=database, work_queue=work_queue)
         worker.start()
@@ -216,6 +219,7 @@ def main() -> int:
     for line in sys.stdin:
         if line.strip() == "stats":
             report = timings.snapshot(worker_pid=worker.pid if worker else None)
+            report["pipe_overflows"] = worker.relay.overflows if worker else 0
             if args.profile:
                 executor.dump_profile(args.profile)
             print(json.dumps(report), flush=True)

@@ -241,7 +241,8 @@ def headline(bench: Bench) -> tuple[Results, Results]:
     )
     print(
         f"Flipside's worker finished the handed-over work {flip_stats['drain_seconds']:.1f} s after "
-        "the last ack (flat out, the acks outrun the work and the replies lag behind)"
+        "the last ack (flat out, the acks outrun the work and the replies lag behind); its pipe was "
+        f"full for {flip_stats['pipe_overflows']} tasks (stored by the web side's spool instead)"
     )
     paced(bench)
     return bare, flip

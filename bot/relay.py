@@ -72,13 +72,19 @@ class PipeRelay:
         self._lock = threading.Lock()
         self._closed = False
         self._read_closed = False
+        self.overflows = 0  # tasks the pipe had no room for (stored by the spool instead)
 
     def send(self, values: dict[str, Any]) -> bool:
         """Hand one task to the worker child; False if the pipe cannot take it now (full: the
         worker is down or far behind; or closed), and then the caller stores it."""
         line = encode(values)
         with self._lock:  # one writer at a time: a line longer than 4 KiB is not written atomically
-            if self._closed or len(line) > self.capacity - _unread_bytes(self._write_fd):
+            if self._closed:
+                return False
+            if len(line) > self.capacity - _unread_bytes(self._write_fd):
+                self.overflows += 1
+                if self.overflows == 1 or self.overflows % 1000 == 0:
+                    logger.warning("the worker pipe is full (%d times so far): storing here", self.overflows)
                 return False
             # A blocking write, but the room was checked and only the reader changes it: it never waits.
             view = memoryview(line)

@@ -169,9 +169,12 @@ class WorkerChild:
     A process of its own, not threads beside Bolt's: its Python would compete with the acks for
     the interpreter lock (see bot/work.py)."""
 
-    def __init__(self, database: Database, *, restart_delay: float = 1.0) -> None:
+    def __init__(
+        self, database: Database, *, restart_delay: float = 1.0, niceness: int = WORKER_NICENESS
+    ) -> None:
         self._database = database
         self._restart_delay = restart_delay
+        self._niceness = niceness
         self.relay = PipeRelay()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -195,7 +198,7 @@ class WorkerChild:
         # (its lag is measured in benchmarks/ack_latency.py). The write lock is not at stake: the
         # web side stores from its spool thread, never from a thread that is about to ack.
         command = [sys.executable, "-m", "bot", "worker", "--parent-pid", str(os.getpid())]
-        command += ["--nice", str(WORKER_NICENESS), "--relay-fd", str(self.relay.read_fd)]
+        command += ["--nice", str(self._niceness), "--relay-fd", str(self.relay.read_fd)]
         # `python /path/to/app.py` may run from any directory: the child finds `bot` where we did.
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [PROJECT_ROOT, env.get("PYTHONPATH")]))

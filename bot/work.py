@@ -5,9 +5,10 @@ goes on running on Bolt's small thread pool, and every bit of Python it runs the
 the interpreter lock with the threads that are about to ack the next requests. Measured
 (benchmarks/ack_latency.py), even a read-only query after the ack put Flipside's p99 ack at
 1.2-1.5x a bare app's, and recording in-process threads did no better. So a listener acks, hands
-the request to the WorkQueue's spool and returns; the spool stores it as a `pending_work` row
-(bot.services.pending_work) within milliseconds; the recording, the reply and the App Home redraw
-happen in a worker process (`python -m bot worker`; `python app.py` starts one as its child).
+the request to the WorkQueue and returns; it becomes a `pending_work` row (bot.services.pending_work)
+within milliseconds, stored by the worker child from a pipe (bot/relay.py, `python app.py`) or by the
+WorkQueue's spool thread (gunicorn); the recording, the reply and the App Home redraw happen in a
+worker process (`python -m bot worker`; `python app.py` starts one as its child).
 
 The row is the hand-over: once stored, a web process killed loses nothing; a worker killed
 mid-task leaves a lease that runs out, and another worker (or the same one restarted) does the
