@@ -288,6 +288,7 @@ class Worker:
     _slots: threading.Condition = field(default_factory=threading.Condition, init=False)
     _running: int = field(default=0, init=False)
     _stop_requested: bool = field(default=False, init=False)
+    _backlogged: bool = field(default=False, init=False)  # the last claim got all it asked for
     _loop: threading.Thread | None = field(default=None, init=False)
     _pool: ThreadPoolExecutor | None = field(default=None, init=False)
 
@@ -400,12 +401,15 @@ class Worker:
 
     def _claim(self, limit: int) -> list[ClaimedWork]:
         try:
-            if not self._has_due():
+            # The look first: on SQLite a claim takes the write lock, a look does not. Skipped
+            # while a backlog lasts (measured: a tenth of the worker's CPU per task flat out).
+            if not self._backlogged and not self._has_due():
                 return []
             with self.database.transaction() as session:
                 claimed = pending_work.claim(
                     session, now=self.now(), owner=self.owner, limit=limit, lease=self.lease
                 )
+            self._backlogged = len(claimed) == limit
         except Exception:
             logger.exception("could not claim work (database unavailable?); trying again shortly")
             self._stopping.wait(1)
