@@ -11,8 +11,9 @@ Nothing acked is lost to a dying process: the web process keeps the pipe's read 
 lines a dead child had not read wait in the kernel for the next child; a web process killed
 outright closes the write end, and its child reads to the end, stores everything, then exits.
 The window left is a child killed between reading a line and committing it (milliseconds), as the
-spool had. When the pipe is full (a worker down or far behind) or closed, send() says so and the
-WorkQueue stores the task itself.
+spool had. Lines are written whole or not at all (at most PIPE_BUF bytes, on a non-blocking write
+end): when the pipe is full (a worker down or far behind), closed, or the task longer than that (a
+big modal's submission), send() says so at once and the WorkQueue's spool stores the task itself.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import json
 import logging
 import os
 import select
-import struct
-import termios
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -34,28 +33,48 @@ from bot.work import WorkQueue
 logger = logging.getLogger(__name__)
 
 PIPE_BYTES = 1 << 20  # asked of the kernel: Linux's limit for an unprivileged process by default
+# POSIX: a write of at most this many bytes to a pipe is atomic, so on a non-blocking write end it
+# either goes in whole or fails with EAGAIN; a longer one could be half written into a full pipe.
+ATOMIC_BYTES = select.PIPE_BUF
 READ_BYTES = 1 << 16
 POLL_SECONDS = 0.2  # how often a reader waiting for lines looks whether it should stop
 TAIL_WAIT_SECONDS = 0.1  # a line half written when stopping: its rest is microseconds away
 
 
 def encode(values: dict[str, Any]) -> bytes:
-    """One task as one line (json.dumps escapes newlines inside strings)."""
+    """One task as one line: json.dumps escapes newlines, and with ASCII escapes a lone surrogate
+    (which Slack's JSON can carry) encodes as well as any other text."""
     record = {**values, "now": values["now"].isoformat()}
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return json.dumps(record, separators=(",", ":")).encode("ascii") + b"\n"
 
 
 def decode(line: bytes) -> dict[str, Any]:
     record = json.loads(line)
     if not isinstance(record, dict) or not {"team_id", "kind", "body", "now"} <= record.keys():
         raise ValueError("not a task record")
+    if not isinstance(record["body"], dict):
+        raise ValueError("not a task record")
     record["now"] = datetime.fromisoformat(record["now"])
     record.setdefault("extras", {})
     return record
 
 
-def _unread_bytes(fd: int) -> int:
-    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+class LineSplitter:
+    """Bytes read from the pipe in, whole task records out; a damaged line is logged and skipped
+    (only a line cut by a child killed mid-read can look like that)."""
+
+    def __init__(self) -> None:
+        self.pending = b""  # the start of a line whose end has not been read yet
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        *lines, self.pending = (self.pending + chunk).split(b"\n")
+        records = []
+        for line in lines:
+            try:
+                records.append(decode(line))
+            except (ValueError, TypeError):  # json's errors are ValueErrors too
+                logger.error("skipping a damaged task record from the web process (%d bytes)", len(line))
+        return records
 
 
 class PipeRelay:
@@ -68,28 +87,32 @@ class PipeRelay:
             fcntl.fcntl(self._write_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         except OSError:  # a lower system limit: the default 64 KiB still holds dozens of tasks
             logger.info("could not enlarge the worker pipe; using the system's default size")
-        self.capacity = fcntl.fcntl(self._write_fd, fcntl.F_GETPIPE_SZ)
+        os.set_blocking(self._write_fd, False)  # a full pipe answers EAGAIN: a listener never waits
         self._lock = threading.Lock()
         self._closed = False
         self._read_closed = False
         self.overflows = 0  # tasks the pipe had no room for (stored by the spool instead)
 
     def send(self, values: dict[str, Any]) -> bool:
-        """Hand one task to the worker child; False if the pipe cannot take it now (full: the
-        worker is down or far behind; or closed), and then the caller stores it."""
-        line = encode(values)
-        with self._lock:  # one writer at a time: a line longer than 4 KiB is not written atomically
+        """Hand one task to the worker child; False at once if the pipe cannot take it (full: the
+        worker is down or far behind; closed; or a line too long to write atomically), and then
+        the caller stores it."""
+        try:
+            line = encode(values)
+        except (TypeError, ValueError):  # not JSON: let the spool's own storing report it
+            return False
+        if len(line) > ATOMIC_BYTES:
+            return False
+        with self._lock:  # close() must not close the descriptor under a write
             if self._closed:
                 return False
-            if len(line) > self.capacity - _unread_bytes(self._write_fd):
+            try:
+                os.write(self._write_fd, line)  # whole, or nothing and EAGAIN (POSIX, <= PIPE_BUF)
+            except BlockingIOError:
                 self.overflows += 1
                 if self.overflows == 1 or self.overflows % 1000 == 0:
                     logger.warning("the worker pipe is full (%d times so far): storing here", self.overflows)
                 return False
-            # A blocking write, but the room was checked and only the reader changes it: it never waits.
-            view = memoryview(line)
-            while view:
-                view = view[os.write(self._write_fd, view) :]
         return True
 
     def close(self) -> None:
@@ -98,6 +121,27 @@ class PipeRelay:
             if not self._closed:
                 self._closed = True
                 os.close(self._write_fd)
+
+    def take_unread(self) -> list[dict[str, Any]]:
+        """After the last child has exited (the app is stopping): the whole lines it left unread,
+        for the caller to store. Call close() first, so the read ends."""
+        splitter = LineSplitter()
+        records: list[dict[str, Any]] = []
+        os.set_blocking(self.read_fd, False)
+        while True:
+            try:
+                chunk = os.read(self.read_fd, READ_BYTES)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            records += splitter.feed(chunk)
+        if splitter.pending:
+            logger.error(
+                "a task half read by the worker was left in its pipe (%d bytes); it is lost",
+                len(splitter.pending),
+            )
+        return records
 
     def close_read_end(self) -> None:
         """Once no child will be started again (the app is stopping)."""
@@ -109,7 +153,9 @@ class PipeRelay:
 
 class RelayReader:
     """The worker child's side: reads the pipe's lines into a WorkQueue, which stores them in
-    batches (and tells the person, through `on_lost`, if the database stays away)."""
+    batches (and tells the person, through `on_lost`, if the database stays away). If reading
+    itself fails, `on_broken` is called (the child then exits and is started afresh): a pipe
+    nobody reads would fill, and the tasks would wait in the web side's spool."""
 
     def __init__(
         self,
@@ -117,14 +163,16 @@ class RelayReader:
         queue: WorkQueue,
         *,
         on_lost: Callable[[dict[str, Any], Exception], None],
+        on_broken: Callable[[], None] = lambda: None,
     ) -> None:
         self._fd = read_fd
         self._queue = queue
         self._on_lost = on_lost
-        self._pending = b""  # the start of a line whose end has not been read yet
+        self._on_broken = on_broken
+        self._lines = LineSplitter()
         self._stopping = threading.Event()
         self._ended = threading.Event()
-        self._thread = threading.Thread(target=self._read_loop, name="flipside-relay", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="flipside-relay", daemon=True)
         os.set_blocking(self._fd, False)  # select() says when; a read never blocks a stop
 
     @property
@@ -141,6 +189,13 @@ class RelayReader:
         self._thread.join(timeout)
         self._queue.close(timeout)
 
+    def _run(self) -> None:
+        try:
+            self._read_loop()
+        except Exception:
+            logger.exception("reading the web process's tasks failed; this worker stops")
+            self._on_broken()
+
     def _read_loop(self) -> None:
         while not self._ended.is_set():
             if self._stopping.is_set():
@@ -152,13 +207,13 @@ class RelayReader:
 
     def _drain(self) -> None:
         self._read_available()
-        if self._pending and not self._ended.is_set():
-            select.select([self._fd], [], [], TAIL_WAIT_SECONDS)
+        if self._lines.pending and not self._ended.is_set():
+            select.select([self._fd], [], [], TAIL_WAIT_SECONDS)  # a 64 KiB read may cut a line
             self._read_available()
-        if self._pending:
+        if self._lines.pending and not self._ended.is_set():
             logger.error(
                 "stopping with a task half read from the web process (%d bytes); it is lost",
-                len(self._pending),
+                len(self._lines.pending),
             )
 
     def _read_available(self) -> None:
@@ -168,20 +223,15 @@ class RelayReader:
             except BlockingIOError:
                 return
             if not chunk:
+                if self._lines.pending:
+                    logger.error(
+                        "the web process's last task was cut short (%d bytes); it is lost",
+                        len(self._lines.pending),
+                    )
                 self._ended.set()
                 return
-            self._take(chunk)
-
-    def _take(self, chunk: bytes) -> None:
-        *lines, self._pending = (self._pending + chunk).split(b"\n")
-        for line in lines:
-            try:
-                values = decode(line)
-            except ValueError:  # json's errors are ValueErrors too
-                # Only a line cut by a child killed mid-read can look like this: skip to the next.
-                logger.error("skipping a damaged task record from the web process (%d bytes)", len(line))
-                continue
-            self._hand_on(values)
+            for values in self._lines.feed(chunk):
+                self._hand_on(values)
 
     def _hand_on(self, values: dict[str, Any]) -> None:
         try:

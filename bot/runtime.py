@@ -160,7 +160,7 @@ def relay_reader(relay_fd: int, worker: Worker, settings: Settings) -> RelayRead
             logger.exception("telling a person about lost work failed")
 
     queue = WorkQueue(worker.database, on_added=worker.wake)
-    return RelayReader(relay_fd, queue, on_lost=tell_the_person)
+    return RelayReader(relay_fd, queue, on_lost=tell_the_person, on_broken=worker.request_stop)
 
 
 class WorkerChild:
@@ -247,7 +247,22 @@ class WorkerChild:
                 self._process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+                self._process.wait()
+        self._store_unread()
         self.relay.close_read_end()
+
+    def _store_unread(self) -> None:
+        """What no child read (it was killed, or had exited already): stored here, for the next start."""
+        from bot.services import pending_work
+
+        try:
+            records = self.relay.take_unread()
+            if records:
+                with self._database.transaction() as session:
+                    pending_work.add_many(session, records)
+                logger.info("stored %d tasks the worker had not read", len(records))
+        except Exception:
+            logger.exception("could not store the tasks left in the worker's pipe")
 
 
 def start_app() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from datetime import timedelta
 
 import pytest
@@ -56,7 +57,8 @@ class Child:
 def test_a_task_sent_down_the_pipe_is_stored_by_the_child_as_sent(database, relay):
     web_side = WorkQueue(database, relay=relay)
     sent_at = utcnow() - timedelta(seconds=3)
-    body = {"token": "legacy-secret", "user_id": "U1", "text": "línea\nnueva <!channel> 🎉"}
+    # Slack's JSON can carry a lone surrogate ("\\ud83d"): it must travel like any other text.
+    body = {"token": "legacy-secret", "user_id": "U1", "text": "línea\nnueva <!channel> 🎉 \ud83d"}
     web_side.add(team_id=TEAM, kind="test.relayed", body=body, extras={"n": 1}, now=sent_at)
     assert web_side.flush() and stored(database) == []  # in the pipe, not stored by the web side
 
@@ -66,26 +68,40 @@ def test_a_task_sent_down_the_pipe_is_stored_by_the_child_as_sent(database, rela
     finally:
         child.stop()
     assert (row.team_id, row.kind, row.extras) == (TEAM, "test.relayed", {"n": 1})
-    assert row.body == {"user_id": "U1", "text": "línea\nnueva <!channel> 🎉"}  # no token
+    assert row.body == {"user_id": "U1", "text": "línea\nnueva <!channel> 🎉 \ud83d"}  # no token
     assert row.created_at == sent_at and row.run_after == sent_at
     assert child.lost == []
 
 
-def test_a_full_pipe_hands_the_rest_to_the_web_sides_own_spool_and_nothing_is_stored_twice(database, relay):
+def test_a_full_pipe_says_so_at_once_and_the_spool_stores_the_rest_once(database, relay):
+    # Lines of about 2 KiB: the kernel counts a pipe's room in 4 KiB pages, so such a pipe is full
+    # well before 1 MiB of them; a write must then fail at once, not wait for a reader.
+    line = {"team_id": TEAM, "kind": "test.relayed", "body": {"text": "x" * 2000}, "now": utcnow()}
+    sent = 0
+    while relay.send({**line, "extras": {"n": sent}}):
+        sent += 1
+        assert sent < 2000, "the pipe never filled"
+    assert relay.overflows == 1 and sent > 100
+
     web_side = WorkQueue(database, relay=relay)
-    big = "x" * (relay.capacity // 8)  # about 8 fit in the pipe while no child reads it
-    for n in range(20):
-        web_side.add(team_id=TEAM, kind="test.relayed", body={"text": big}, extras={"n": n})
+    for n in range(sent, sent + 50):
+        web_side.add(team_id=TEAM, kind="test.relayed", body=line["body"], extras={"n": n})
     assert web_side.flush()
-    in_the_spool = numbers(database)
-    assert 0 < len(in_the_spool) < 20  # the pipe took some, the spool the rest
+    assert numbers(database) == list(range(sent, sent + 50))  # the spool took what the pipe could not
 
     child = Child(database, relay.read_fd)
     try:
-        eventually(lambda: len(stored(database)) == 20)
+        eventually(lambda: len(stored(database)) == sent + 50)
     finally:
         child.stop()
-    assert numbers(database) == list(range(20))
+    assert numbers(database) == list(range(sent + 50))
+
+
+def test_a_task_too_long_to_write_whole_goes_to_the_spool(database, relay):
+    web_side = WorkQueue(database, relay=relay)
+    web_side.add(team_id=TEAM, kind="test.relayed", body={"view": "x" * 5000}, extras={"n": 1})
+    assert web_side.flush()
+    assert numbers(database) == [1] and relay.overflows == 0
 
 
 def test_a_closed_relay_leaves_the_web_side_storing_its_own(database, relay):
@@ -100,6 +116,7 @@ def test_the_child_reads_to_the_end_when_the_web_side_is_gone(database, relay):
     for n in range(3):
         web_side.add(team_id=TEAM, kind="test.relayed", body={}, extras={"n": n})
     relay.close()  # what a killed web process leaves: lines in the pipe and no writer
+    assert stored(database) == []
     child = Child(database, relay.read_fd)
     try:
         eventually(lambda: child.reader.ended)
@@ -110,18 +127,41 @@ def test_the_child_reads_to_the_end_when_the_web_side_is_gone(database, relay):
 
 def test_stopping_the_child_stores_what_is_in_the_pipe_first(database, relay):
     child = Child(database, relay.read_fd)
-    web_side = WorkQueue(database, relay=relay)
-    for n in range(50):
-        web_side.add(team_id=TEAM, kind="test.relayed", body={"user_id": "U1"}, extras={"n": n})
+    values = {"team_id": TEAM, "kind": "test.relayed", "body": {"user_id": "U1"}, "now": utcnow()}
+    assert all(relay.send({**values, "extras": {"n": n}}) for n in range(50))
     child.stop()
     assert numbers(database) == list(range(50))
+
+
+def test_what_no_child_read_is_handed_back_to_the_app_when_it_stops(relay):
+    values = {"team_id": TEAM, "kind": "test.relayed", "body": {"user_id": "U1"}, "now": utcnow()}
+    assert all(relay.send({**values, "extras": {"n": n}}) for n in range(3))
+    relay.close()
+    records = relay.take_unread()
+    assert [record["extras"]["n"] for record in records] == [0, 1, 2]
+    assert records[0]["body"] == {"user_id": "U1"} and records[0]["now"] == values["now"]
+
+
+def test_a_reader_that_cannot_read_says_so(database):
+    read_fd, write_fd = os.pipe()
+    broken = threading.Event()
+    reader = RelayReader(read_fd, WorkQueue(database), on_lost=lambda *_: None, on_broken=broken.set)
+    os.close(read_fd)  # e.g. a descriptor lost: select() fails
+    reader.start()
+    try:
+        assert broken.wait(5)
+    finally:
+        reader.stop()
+        os.close(write_fd)
 
 
 def test_a_damaged_line_is_skipped_and_the_next_one_stored(database, caplog):
     read_fd, write_fd = os.pipe()
     values = {"team_id": TEAM, "kind": "test.relayed", "body": {}, "extras": {"n": 2}, "now": utcnow()}
     # What a child killed mid-read leaves its successor: the end of a line, then whole ones.
-    os.write(write_fd, b'ind":"test.relayed"}\n' + b"[1, 2]\n" + encode(values))
+    not_a_body = b'{"team_id":"T","kind":"k","body":[],"now":"x"}\n'
+    os.write(write_fd, b'ind":"test.relayed"}\n' + b"[1, 2]\n" + not_a_body)
+    os.write(write_fd, encode(values))
     os.close(write_fd)
     child = Child(database, read_fd)
     try:
@@ -131,7 +171,7 @@ def test_a_damaged_line_is_skipped_and_the_next_one_stored(database, caplog):
     finally:
         os.close(read_fd)
     assert numbers(database) == [2]
-    assert sum("damaged task record" in message for message in caplog.messages) == 2
+    assert sum("damaged task record" in message for message in caplog.messages) == 3
 
 
 def test_a_task_the_child_cannot_take_reaches_the_person_through_on_lost(database):
