@@ -38,7 +38,6 @@ PIPE_BYTES = 1 << 20  # asked of the kernel: Linux's limit for an unprivileged p
 ATOMIC_BYTES = select.PIPE_BUF
 READ_BYTES = 1 << 16
 POLL_SECONDS = 0.2  # how often a reader waiting for lines looks whether it should stop
-TAIL_WAIT_SECONDS = 0.1  # a line half written when stopping: its rest is microseconds away
 
 
 def encode(values: dict[str, Any]) -> bytes:
@@ -206,10 +205,8 @@ class RelayReader:
                 self._read_available()
 
     def _drain(self) -> None:
+        # Lines go in whole, so the rest of a line a 64 KiB read cut is in the pipe already.
         self._read_available()
-        if self._lines.pending and not self._ended.is_set():
-            select.select([self._fd], [], [], TAIL_WAIT_SECONDS)  # a 64 KiB read may cut a line
-            self._read_available()
         if self._lines.pending and not self._ended.is_set():
             logger.error(
                 "stopping with a task half read from the web process (%d bytes); it is lost",
