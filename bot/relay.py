@@ -58,6 +58,19 @@ def decode(line: bytes) -> dict[str, Any]:
     return record
 
 
+def read_ready(fd: int) -> tuple[bytes, bool]:
+    """What a non-blocking pipe holds now, and whether its write end is closed (all was read)."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, READ_BYTES)
+        except BlockingIOError:
+            return b"".join(chunks), False
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+
+
 class LineSplitter:
     """Bytes read from the pipe in, whole task records out; a damaged line is logged and skipped
     (only a line cut by a child killed mid-read can look like that)."""
@@ -125,16 +138,8 @@ class PipeRelay:
         """After the last child has exited (the app is stopping): the whole lines it left unread,
         for the caller to store. Call close() first, so the read ends."""
         splitter = LineSplitter()
-        records: list[dict[str, Any]] = []
         os.set_blocking(self.read_fd, False)
-        while True:
-            try:
-                chunk = os.read(self.read_fd, READ_BYTES)
-            except BlockingIOError:
-                break
-            if not chunk:
-                break
-            records += splitter.feed(chunk)
+        records = splitter.feed(read_ready(self.read_fd)[0])
         if splitter.pending:
             logger.error(
                 "a task half read by the worker was left in its pipe (%d bytes); it is lost",
@@ -214,21 +219,16 @@ class RelayReader:
             )
 
     def _read_available(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self._fd, READ_BYTES)
-            except BlockingIOError:
-                return
-            if not chunk:
-                if self._lines.pending:
-                    logger.error(
-                        "the web process's last task was cut short (%d bytes); it is lost",
-                        len(self._lines.pending),
-                    )
-                self._ended.set()
-                return
-            for values in self._lines.feed(chunk):
-                self._hand_on(values)
+        data, ended = read_ready(self._fd)
+        for values in self._lines.feed(data):
+            self._hand_on(values)
+        if ended:
+            if self._lines.pending:
+                logger.error(
+                    "the web process's last task was cut short (%d bytes); it is lost",
+                    len(self._lines.pending),
+                )
+            self._ended.set()
 
     def _hand_on(self, values: dict[str, Any]) -> None:
         try:
