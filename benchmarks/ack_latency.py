@@ -1,6 +1,6 @@
 """How fast does Flipside ack a slash command, next to a bare Bolt app that only acks? (issue 2)
 
-    python benchmarks/ack_latency.py [--requests 500 --clients 20] [--quick] [--diagnose]
+    python benchmarks/ack_latency.py [--requests 500 --clients 20 --pairs 3] [--quick] [--diagnose]
 
 Both apps run in HTTP mode on bot.web.make_http_server (the server `python app.py` uses), each in
 its own process: Flipside from bot.create_app on a migrated SQLite file holding the demo's sample
@@ -8,9 +8,11 @@ organisation, its Web API calls going to tests.fakeslack.FakeSlack in this proce
 from benchmarks/bare_app.py. The clients are 20 threads spread over a few more processes, so
 neither the server nor the fake shares a GIL with the clock that times the acks. Every client
 sends the same signed `/teachme <topic>` requests to both apps, each as soon as its last one was
-answered (closed loop), after a warm-up. Prints p50/p90/p99/max ack latency, throughput and errors
-of both, the ratio flipside_p99 / bare_p99 (goal <= 1.3, every ack far inside Slack's 3 seconds),
-and where the time went inside each server.
+answered (closed loop), after a warm-up; --pairs times each (default 3), alternating bare and
+Flipside, since one pair's ratio moves by about 0.2 from run to run on a 2-core machine. Prints
+p50/p90/p99/max ack latency, throughput and errors of every run, each pair's ratio flipside_p99 /
+bare_p99 and their median (goal <= 1.3; every ack far inside Slack's 3 seconds), and where the time
+went inside each server.
 
 Then the same clients at a steady total rate (--rate, default 50/s, far above what a 20,000-person
 company sends; Flipside's work keeps up with it), open loop, where the latency is the ack's own.
@@ -25,6 +27,7 @@ import argparse
 import json
 import pstats
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -121,10 +124,17 @@ class Bench:
         return self.args.clients * self.args.requests
 
     def measure(
-        self, app: str, *, extra: tuple[str, ...] = (), rate: float | None = None, count: int | None = None
+        self,
+        app: str,
+        *,
+        extra: tuple[str, ...] = (),
+        rate: float | None = None,
+        count: int | None = None,
+        reset: bool = True,
     ) -> tuple[Results, dict[str, Any]]:
         """Warm up, then time `count` requests per client; returns client and server figures."""
-        self.fake.reset()
+        if reset:
+            self.fake.reset()
         self.runs += 1
         copy = self.workdir / f"run{self.runs}.db"
         shutil.copy(self.template, copy)
@@ -201,51 +211,66 @@ def print_server_row(label: str, stats: dict[str, Any], requests: int) -> None:
 
 
 def headline(bench: Bench) -> tuple[Results, Results]:
+    """Flat out, closed loop: `--pairs` runs of each app, alternating, judged on the median ratio.
+    One pair's ratio moves by +-0.2 on a 2-core machine from run to run (both p99s are a few
+    dozen slowest requests out of thousands), so every pair is printed and the median decides."""
     args = bench.args
     rule(
         f"ack latency: {args.clients} clients x {args.requests} signed /teachme each, closed loop, "
-        f"after {args.warmup} each to warm up; SQLite holding {args.people} people"
+        f"after {args.warmup} each to warm up; SQLite holding {args.people} people; "
+        f"{args.pairs} pair(s) of runs, bare app then Flipside"
     )
-    bare, bare_stats = bench.measure("bare")
-    flip, flip_stats = bench.measure("flipside")
-    replies = len(bench.fake.calls_to(RESPONSE_URL_METHOD))
-    opened = len(bench.fake.calls_to("views.open"))
+    pairs = []
+    for _ in range(args.pairs):
+        bench.fake.reset()
+        bare, bare_stats = bench.measure("bare", reset=False)
+        flip, flip_stats = bench.measure("flipside", reset=False)
+        pairs.append((bare, bare_stats, flip, flip_stats, bench.fake.calls_to(RESPONSE_URL_METHOD)))
     print_header()
-    print_row("bare Bolt app (acks only)", bare)
-    print_row("Flipside", flip)
-    ratio = p99(flip) / p99(bare)
-    worst = max(flip.latencies() or [0.0])
+    for index, (bare, _, flip, _, _) in enumerate(pairs, 1):
+        print_row(f"{index}. bare Bolt app", bare)
+        print_row(f"{index}. Flipside", flip)
+    ratios = [p99(flip) / p99(bare) for bare, _, flip, _, _ in pairs]
+    middle = statistics.median(ratios)
     print(
-        f"ratio flipside_p99 / bare_p99 = {ratio:.2f} (goal <= {GOAL_RATIO}: {verdict(ratio <= GOAL_RATIO)})"
+        f"ratio flipside_p99 / bare_p99 by pair: {', '.join(f'{ratio:.2f}' for ratio in ratios)}; "
+        f"median {middle:.2f} (goal <= {GOAL_RATIO}: {verdict(middle <= GOAL_RATIO)}); "
+        f"worst {max(ratios):.2f}"
     )
+    worst = max(max(flip.latencies() or [0.0]) for _, _, flip, _, _ in pairs)
+    errors = sum(len(bare.errors) + len(flip.errors) for bare, _, flip, _, _ in pairs)
     print(
         f"slowest Flipside ack: {worst * 1000:.0f} ms (Slack allows {SLACK_ACK_LIMIT:.0f} s; "
-        f"goal under {FAR_INSIDE:.0f} s: {verdict(worst < FAR_INSIDE)}); "
-        f"errors: {len(bare.errors) + len(flip.errors)}"
+        f"goal under {FAR_INSIDE:.0f} s: {verdict(worst < FAR_INSIDE)}); errors: {errors}"
     )
     commands = args.clients * (args.warmup + args.requests)
+    replies = [len(calls) for *_, calls in pairs]
     print(
-        f"Flipside's work after its acks: {replies} ephemeral replies for {commands} commands "
-        f"(warm-up included), {opened} profile modals opened for first-time users"
+        f"Flipside's work after its acks: {', '.join(map(str, replies))} ephemeral replies "
+        f"for {commands} commands a run (warm-up included)"
     )
     rule("where the time went, measured inside each server (ms; CPU ms per request)")
     print_server_header()
-    print_server_row("bare Bolt app", bare_stats, bench.total)
-    print_server_row("Flipside", flip_stats, bench.total)
+    for index, (_, bare_stats, _, flip_stats, _) in enumerate(pairs, 1):
+        print_server_row(f"{index}. bare Bolt app", bare_stats, bench.total)
+        print_server_row(f"{index}. Flipside", flip_stats, bench.total)
     print(
         "ack: WSGI call to start_response. wait: a listener waiting for a thread of Bolt's listener\n"
         "pool (App's default: 5 threads), and ack() is only called once it has one. run: the\n"
-        "listener's run on that pool (its ack, and storing the task it hands over). peak q: most\n"
+        "listener's run on that pool (its ack, and handing over its task). peak q: most\n"
         "listeners waiting or running at once. CPU: the web process's CPU time per request;\n"
         "worker: the worker child's (recording, reply, profile modal, App Home redraw)."
     )
+    drains = ", ".join(f"{flip_stats['drain_seconds']:.1f}" for _, _, _, flip_stats, _ in pairs)
+    overflows = sum(flip_stats["pipe_overflows"] for _, _, _, flip_stats, _ in pairs)
     print(
-        f"Flipside's worker finished the handed-over work {flip_stats['drain_seconds']:.1f} s after "
-        "the last ack (flat out, the acks outrun the work and the replies lag behind); its pipe was "
-        f"full for {flip_stats['pipe_overflows']} tasks (stored by the web side's spool instead)"
+        f"Flipside's worker finished the handed-over work {drains} s after the last ack (flat out, the "
+        f"acks outrun the work and the replies lag behind); its pipe was full for {overflows} tasks "
+        "(stored by the web side's spool instead)"
     )
     paced(bench)
-    return bare, flip
+    median_pair = sorted(pairs, key=lambda pair: p99(pair[2]) / p99(pair[0]))[len(pairs) // 2]
+    return median_pair[0], median_pair[2]
 
 
 def paced(bench: Bench) -> None:
@@ -299,6 +324,9 @@ def main() -> int:
     )
     parser.add_argument("--requests", type=int, default=500, help="measured requests per client")
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument(
+        "--pairs", type=int, default=3, help="flat-out runs of each app, alternating (median ratio decides)"
+    )
     parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per client")
     parser.add_argument("--processes", type=int, default=4, help="client processes the clients share")
     parser.add_argument(

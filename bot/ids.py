@@ -122,3 +122,5 @@ class Work(StrEnum):
     CHECKIN = "pairing.checkin.show"
     FEEDBACK = "pairing.feedback.show"
     SEAT_CHANGE = "lunch.seat.show"
+    HOME_OPENED = "home.opened"
+    USER_CHANGED = "user.changed"

@@ -1,6 +1,10 @@
 """Bolt middleware: skip Slack's retries of events already done, and hand every listener the
 database, settings and work queue through the context.
 
+Events handed to the worker (EVENTS_DONE_BY_THE_WORKER) are not looked up here: their tasks record
+the event id in the transaction of what they store (bot.services.slack_events), so the web side
+writes nothing for the most frequent events, and an event is only marked done once it is.
+
 One class-based middleware rather than two decorated functions: Bolt builds the full set of
 listener arguments (parsing the body into command, action, view, event...) for every call of a
 function middleware, on the thread about to ack; measured, that was a third of the CPU Flipside's
@@ -12,12 +16,14 @@ from collections.abc import Callable
 
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
-from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.db import Database
+from bot.services.slack_events import first_delivery
 from bot.work import WorkQueue
-from models import ProcessedEvent
+
+# Each of these event types' listener hands the event to a task that calls first_delivery().
+EVENTS_DONE_BY_THE_WORKER = frozenset({"app_home_opened", "user_change"})
 
 
 class FlipsideMiddleware(Middleware):
@@ -42,12 +48,9 @@ class FlipsideMiddleware(Middleware):
 
     def _seen_before(self, body: dict) -> bool:
         """Slack retries an event it thinks we missed (X-Slack-Retry-Num); do each event_id once."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if not event_id:
+        if body.get("type") != "event_callback" or not body.get("event_id"):
             return False
-        try:
-            with self._database.transaction() as session:
-                session.add(ProcessedEvent(event_id=str(event_id)[:64], team_id=body.get("team_id")))
-        except IntegrityError:
-            return True
-        return False
+        if (body.get("event") or {}).get("type") in EVENTS_DONE_BY_THE_WORKER:
+            return False
+        with self._database.transaction() as session:
+            return not first_delivery(session, body)

@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ POLL_SECONDS = 0.05  # how long new work can wait when nothing woke the worker (
 LEASE = timedelta(minutes=5)  # far longer than a task with slack_sdk's retries takes
 MAX_ATTEMPTS = 3  # a task claimed this often died with its worker each time: dropped, logged
 UNKNOWN_KIND_RETRY = timedelta(minutes=1)  # during a rolling deploy a newer web may queue new kinds
+# While a backlog lasts one claim takes this many: claimed one at a time, the claim was a fifth of a
+# task's CPU (benchmarks/ack_latency.py). Small, so other workers still get a share of a burst.
+CLAIM_AHEAD = 16
 
 
 @dataclass
@@ -288,7 +292,11 @@ class Worker:
     _slots: threading.Condition = field(default_factory=threading.Condition, init=False)
     _running: int = field(default=0, init=False)
     _stop_requested: bool = field(default=False, init=False)
+    claim_ahead: int = CLAIM_AHEAD
     _backlogged: bool = field(default=False, init=False)  # the last claim got all it asked for
+    # Claimed ahead, waiting for a free thread; and a claim under way (both count as busy).
+    _ready: deque[ClaimedWork] = field(default_factory=deque, init=False)
+    _claiming: bool = field(default=False, init=False)
     _loop: threading.Thread | None = field(default=None, init=False)
     _pool: ThreadPoolExecutor | None = field(default=None, init=False)
 
@@ -339,38 +347,58 @@ class Worker:
         """Until nothing is due and nothing runs (tests; the benchmarks' drain)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self._slots:
-                busy = self._running
-            # Checked again after the look: a claim made meanwhile has reserved its slots first.
-            if not busy and not self._has_due():
-                with self._slots:
-                    if self._running == 0:
-                        return True
+            # Checked again after the look: a claim made meanwhile was under way or its work ready.
+            if not self._busy() and not self._has_due() and not self._busy():
+                return True
             self.wake()
             time.sleep(0.005)
         return False
 
+    def _busy(self) -> bool:
+        with self._slots:
+            return bool(self._running or self._ready or self._claiming)
+
     def _claim_loop(self) -> None:
         assert self._pool is not None
-        while not self._stopping.is_set():
-            with self._slots:
-                self._slots.wait_for(lambda: self._running < self.threads or self._stopping.is_set())
-                if self._stopping.is_set():
-                    return
-                # Reserved before claiming: wait_idle() must never see claimed work as neither
-                # due nor running.
-                free = self.threads - self._running
-                self._running += free
-            claimed = self._claim(free)
-            with self._slots:
-                self._running -= free - len(claimed)
-                self._slots.notify_all()
-            if not claimed:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
-                continue
-            for work in claimed:
-                self._pool.submit(self._run_in_slot, work)
+        try:
+            while not self._stopping.is_set():
+                with self._slots:
+                    self._slots.wait_for(lambda: self._running < self.threads or self._stopping.is_set())
+                    if self._stopping.is_set():
+                        return
+                    must_claim = not self._ready
+                    self._claiming = must_claim
+                    free = self.threads - self._running
+                if must_claim:
+                    claimed = self._claim(max(free, self.claim_ahead) if self._backlogged else free)
+                    with self._slots:
+                        self._ready.extend(claimed)
+                        self._claiming = False
+                    if not claimed:
+                        self._wake.wait(self.poll_seconds)
+                        self._wake.clear()
+                        continue
+                with self._slots:
+                    starting = []
+                    while self._ready and self._running < self.threads:
+                        starting.append(self._ready.popleft())
+                        self._running += 1
+                for work in starting:
+                    self._pool.submit(self._run_in_slot, work)
+        finally:
+            self._give_back_ready()
+
+    def _give_back_ready(self) -> None:
+        """Stopping: work claimed ahead but not started is due again at once, for any worker."""
+        with self._slots:
+            waiting, self._ready = list(self._ready), deque()
+        if not waiting:
+            return
+        try:
+            with self.database.transaction() as session:
+                pending_work.give_back(session, work_ids=[work.id for work in waiting], owner=self.owner)
+        except Exception:  # their lease runs out instead: later, but never lost
+            logger.exception("could not give back %d claimed tasks", len(waiting))
 
     def _run_in_slot(self, work: ClaimedWork) -> None:
         try:

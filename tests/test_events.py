@@ -64,3 +64,50 @@ def test_old_event_ids_are_pruned(flipside):
     assert run_job("prune-events", ctx) == 1
     with flipside.db.transaction() as session:
         assert session.scalars(select(ProcessedEvent)).all() == []
+
+
+def test_the_web_side_stores_nothing_for_a_user_change_and_the_worker_does_it_once(
+    settings, database, fake_slack
+):
+    from bot.runtime import build_worker
+    from models import PendingWork, ProcessedEvent
+    from tests.conftest import serve
+
+    add_person(database, "U1", stage=CareerStage.EARLY, department="Ops", teaches="canva")
+    user = {"id": "U1", "team_id": "T1", "deleted": True, "name": "priya", "profile": {}}
+    app_only = serve(settings, database, fake_slack, start_worker=False)
+    flipside = next(app_only)
+    first = flipside.event({"type": "user_change", "user": user}, event_id="Ev0CHANGE")
+    retry = flipside.event(
+        {"type": "user_change", "user": user},
+        event_id="Ev0CHANGE",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
+    assert first.status == retry.status == 200
+    app_only.close()
+    with database.transaction() as session:
+        # Handed over as it came; the event id is not marked done before the change is made.
+        assert [row.kind for row in session.scalars(select(PendingWork))] == ["user.changed"] * 2
+        assert session.scalars(select(ProcessedEvent)).all() == []
+
+    assert build_worker(settings, database).run_due() == 2
+    with database.transaction() as session:
+        person = session.scalars(select(Person).where(Person.slack_user_id == "U1")).one()
+        assert person.paused and person.deactivated_at is not None
+        assert [row.event_id for row in session.scalars(select(ProcessedEvent))] == ["Ev0CHANGE"]
+        assert session.scalars(select(PendingWork)).all() == []
+
+
+def test_a_home_opened_while_no_worker_runs_is_drawn_by_the_next_worker(settings, database, fake_slack):
+    from bot.runtime import build_worker
+    from tests.conftest import serve
+
+    app_only = serve(settings, database, fake_slack, start_worker=False)
+    flipside = next(app_only)
+    assert flipside.event({"type": "app_home_opened", "user": "U7", "tab": "home"}).status == 200
+    app_only.close()
+    assert fake_slack.calls_to("views.publish") == []
+
+    assert build_worker(settings, database).run_due() == 1
+    published = fake_slack.wait_for("views.publish")[0].decoded
+    assert published["user_id"] == "U7" and published["view"]["type"] == "home"

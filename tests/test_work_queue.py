@@ -197,6 +197,37 @@ def test_a_stopping_worker_finishes_what_it_runs_and_leaves_the_rest_stored(sett
     assert [row.kind for row in stored(database)] == ["test.count"] and RAN[5] == 0
 
 
+def test_a_backlog_is_claimed_ahead_and_what_never_started_is_given_back_on_stop(settings, database):
+    release = threading.Event()
+
+    @task("test.block")
+    def block(job: Job) -> None:
+        release.wait(5)
+
+    queue = WorkQueue(database)
+    queue.add(team_id=TEAM, kind="test.count", body={}, extras={"n": 0})
+    queue.add(team_id=TEAM, kind="test.block", body={})
+    for n in range(1, 9):
+        queue.add(team_id=TEAM, kind="test.count", body={}, extras={"n": n})
+    assert queue.flush()
+    worker = build_worker(settings, database, threads=1)
+    worker.claim_ahead = 5
+    worker.start()
+    # The first claim took one and got all it asked for: a backlog, so the next took five at once.
+    eventually(lambda: sum(row.claimed_by is not None for row in stored(database)) == 5)
+    assert Counter({0: 1}) == RAN
+    stopper = threading.Thread(target=worker.stop)
+    stopper.start()
+    eventually(lambda: not worker.claiming)
+    release.set()
+    stopper.join(5)
+    assert not stopper.is_alive()
+    rows = stored(database)
+    assert [row.extras["n"] for row in rows] == list(range(1, 9)) and Counter({0: 1}) == RAN
+    # Given back: due again for any worker, and not counted as an attempt that died.
+    assert all(row.claimed_by is None and row.claimed_until is None and row.attempts == 0 for row in rows)
+
+
 def test_request_stop_from_a_signal_handler_stops_serve_forever(settings, database):
     worker = build_worker(settings, database)
     server = threading.Thread(target=worker.serve_forever)

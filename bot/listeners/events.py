@@ -8,19 +8,33 @@ from slack_bolt import App, BoltContext
 
 from bot.config import Settings
 from bot.db import Database
+from bot.ids import Work
+from bot.listeners.support import defer
 from bot.services import profiles, workspaces
+from bot.services.slack_events import first_delivery
+from bot.work import Job, settle_in, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
 
 
-def handle_user_change(event: dict, body: dict, context: BoltContext) -> None:
-    user = event.get("user") or {}
-    db: Database = context["db"]
+def handle_user_change(body: dict, context: BoltContext) -> None:
+    # Sent for every profile or status change of anyone in the workspace: the worker does it.
+    defer(context, body, Work.USER_CHANGED)
+
+
+@task(Work.USER_CHANGED)
+def apply_user_change(job: Job) -> None:
+    body = job.body
+    user = (body.get("event") or {}).get("user") or {}
+    user_id = str(user.get("id", ""))
+    db: Database = job.context["db"]
     with db.transaction() as session:
-        person = profiles.get_person(session, team_id=body["team_id"], slack_user_id=user.get("id", ""))
-        if person is not None:
-            profiles.apply_slack_user(person, user, now=utcnow())
+        if first_delivery(session, body):
+            person = profiles.get_person(session, team_id=body["team_id"], slack_user_id=user_id)
+            if person is not None:
+                profiles.apply_slack_user(person, user, now=utcnow())
+        settle_in(session, job.context)  # the event id, the change and the task's row go together
 
 
 def handle_uninstalled(body: dict, context: BoltContext) -> None:

@@ -14,13 +14,16 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action as A
+from bot.ids import Work
 from bot.listeners.rights import admin_allowed
-from bot.listeners.support import metadata, person_transaction, sync_person_from_slack, team_of
+from bot.listeners.support import defer, metadata, person_transaction, sync_person_from_slack, team_of
 from bot.services import admin, insights, profiles
 from bot.services.insights import Period
 from bot.services.programme import next_matching_round
+from bot.services.slack_events import first_delivery
 from bot.views import admin as admin_views
 from bot.views.home import ShowAll, build_home, build_show_all
+from bot.work import Job, settle_in, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -73,21 +76,34 @@ def _home_period(view: dict[str, Any] | None) -> Period | None:
     return Period.parse(raw) if raw else None
 
 
-def handle_app_home_opened(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+def handle_app_home_opened(event: dict, body: dict, context: BoltContext) -> None:
     if event.get("tab") not in (None, "home"):
         return
+    # Opened all day long, and drawing the home takes queries and Web API calls: the worker does it.
+    defer(context, body, Work.HOME_OPENED)
+
+
+@task(Work.HOME_OPENED)
+def show_home(job: Job) -> None:
+    body, context = job.body, job.context
+    event = body.get("event") or {}
     db: Database = context["db"]
     settings: Settings = context["settings"]
-    team_id, user_id = body["team_id"], event["user"]
+    team_id, user_id = body["team_id"], str(event.get("user", ""))
     with db.transaction() as session:
-        person = profiles.get_or_create_person(
-            session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
-        )
-        person.home_opened_at = utcnow()
+        first = first_delivery(session, body)  # a retried event was drawn already
+        if first:
+            person = profiles.get_or_create_person(
+                session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
+            )
+            person.home_opened_at = utcnow()
+        settle_in(session, context)
+    if not first:
+        return
     # Name, timezone and the Slack admin flag, at most once a day: the home shows them.
-    sync_person_from_slack(client, db=db, settings=settings, team_id=team_id, user_id=user_id)
+    sync_person_from_slack(job.client, db=db, settings=settings, team_id=team_id, user_id=user_id)
     publish_home(
-        client,
+        job.client,
         db=db,
         settings=settings,
         team_id=team_id,

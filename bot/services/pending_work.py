@@ -72,25 +72,31 @@ def has_due(session: Session, *, now: datetime) -> bool:
 
 
 def claim(session: Session, *, now: datetime, owner: str, limit: int, lease: timedelta) -> list[ClaimedWork]:
-    """Take up to `limit` rows, oldest first, for `lease`; each claim counts as an attempt."""
-    query = select(PendingWork).where(_claimable(now)).order_by(PendingWork.run_after, PendingWork.id)
+    """Take up to `limit` rows, oldest first, for `lease`; each claim counts as an attempt. Core
+    statements, one SELECT and one UPDATE for the batch: the worker claims all day long."""
+    table = PendingWork.__table__
+    columns = (table.c.id, table.c.team_id, table.c.kind, table.c.body, table.c.extras, table.c.attempts)
+    query = select(*columns, table.c.created_at).where(_claimable(now))
+    query = query.order_by(table.c.run_after, table.c.id).limit(limit)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)  # workers never wait for each other's rows
-    rows = list(session.scalars(query.limit(limit)))
-    for row in rows:
-        row.claimed_by = owner
-        row.claimed_until = now + lease
-        row.attempts += 1
-    session.flush()
+    rows = session.execute(query).all()
+    if not rows:
+        return []
+    session.execute(
+        update(table)
+        .where(table.c.id.in_([row.id for row in rows]))
+        .values(claimed_by=owner, claimed_until=now + lease, attempts=table.c.attempts + 1)
+    )
     return [
         ClaimedWork(
-            row.id,
-            row.team_id,
-            row.kind,
-            dict(row.body),
-            dict(row.extras or {}),
-            row.attempts,
-            row.created_at,
+            id=row.id,
+            team_id=row.team_id,
+            kind=row.kind,
+            body=dict(row.body),
+            extras=dict(row.extras or {}),
+            attempts=row.attempts + 1,
+            created_at=row.created_at,
         )
         for row in rows
     ]
@@ -111,6 +117,15 @@ def retry_later(session: Session, *, work_id: int, owner: str, at: datetime) -> 
         update(PendingWork)
         .where(PendingWork.id == work_id, PendingWork.claimed_by == owner)
         .values(claimed_by=None, claimed_until=None, run_after=at, attempts=PendingWork.attempts - 1)
+    )
+
+
+def give_back(session: Session, *, work_ids: list[int], owner: str) -> None:
+    """Claimed but never started (its worker is stopping): due again now, the attempt not counted."""
+    session.execute(
+        update(PendingWork)
+        .where(PendingWork.id.in_(work_ids), PendingWork.claimed_by == owner)
+        .values(claimed_by=None, claimed_until=None, attempts=PendingWork.attempts - 1)
     )
 
 
