@@ -168,11 +168,13 @@ class RelayReader:
         *,
         on_lost: Callable[[dict[str, Any], Exception], None],
         on_broken: Callable[[], None] = lambda: None,
+        on_arrival: Callable[[int], None] = lambda count: None,
     ) -> None:
         self._fd = read_fd
         self._queue = queue
         self._on_lost = on_lost
         self._on_broken = on_broken
+        self._on_arrival = on_arrival  # how many tasks each read brought (bot.flood)
         self._lines = LineSplitter()
         self._stopping = threading.Event()
         self._ended = threading.Event()
@@ -220,7 +222,9 @@ class RelayReader:
 
     def _read_available(self) -> None:
         data, ended = read_ready(self._fd)
-        for values in self._lines.feed(data):
+        records = self._lines.feed(data)
+        self._on_arrival(len(records))
+        for values in records:
             self._hand_on(values)
         if ended:
             if self._lines.pending:

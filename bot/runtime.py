@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from slack_bolt import App
@@ -20,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot import create_app
 from bot.config import ConfigError, Settings
 from bot.db import Database, DatabaseUnavailable
+from bot.flood import FloodWatch
 from bot.relay import PipeRelay, RelayReader
 from bot.work import DEFAULT_THREADS, Worker, WorkQueue, enterprise_of
 
@@ -131,7 +133,9 @@ def run_worker(
     worker = build_worker(settings, database, threads=threads)
     reader = None
     if relay_fd is not None:
-        reader = relay_reader(relay_fd, worker, settings)
+        flood = FloodWatch()
+        worker.hold = flood.holding  # on the web process's machine: acks first (bot/flood.py)
+        reader = relay_reader(relay_fd, worker, settings, on_arrival=flood.saw)
     if nice:
         os.nice(nice)
     freeze_startup_objects()
@@ -147,7 +151,13 @@ def run_worker(
             reader.stop()  # what the web process sent before it stopped is stored, for the next start
 
 
-def relay_reader(relay_fd: int, worker: Worker, settings: Settings) -> RelayReader:
+def relay_reader(
+    relay_fd: int,
+    worker: Worker,
+    settings: Settings,
+    *,
+    on_arrival: Callable[[int], None] = lambda count: None,
+) -> RelayReader:
     """The child's end of bot/relay.py: tasks read from the pipe are stored, then claimed at once."""
     from bot.listeners.errors import handle_error
 
@@ -160,7 +170,9 @@ def relay_reader(relay_fd: int, worker: Worker, settings: Settings) -> RelayRead
             logger.exception("telling a person about lost work failed")
 
     queue = WorkQueue(worker.database, on_added=worker.wake)
-    return RelayReader(relay_fd, queue, on_lost=tell_the_person, on_broken=worker.request_stop)
+    return RelayReader(
+        relay_fd, queue, on_lost=tell_the_person, on_broken=worker.request_stop, on_arrival=on_arrival
+    )
 
 
 class WorkerChild:

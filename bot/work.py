@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_THREADS = 4  # enough to overlap Web API calls; a busy worker process runs several
 POLL_SECONDS = 0.05  # how long new work can wait when nothing woke the worker (another process)
+HOLD_POLL_SECONDS = 0.01  # how often a held worker looks whether the flood is over
 LEASE = timedelta(minutes=5)  # far longer than a task with slack_sdk's retries takes
 MAX_ATTEMPTS = 3  # a task claimed this often died with its worker each time: dropped, logged
 UNKNOWN_KIND_RETRY = timedelta(minutes=1)  # during a rolling deploy a newer web may queue new kinds
@@ -293,6 +294,8 @@ class Worker:
     _running: int = field(default=0, init=False)
     _stop_requested: bool = field(default=False, init=False)
     claim_ahead: int = CLAIM_AHEAD
+    # True while the worker should start nothing new (bot.flood: acks first during a flood).
+    hold: Callable[[], bool] | None = None
     _backlogged: bool = field(default=False, init=False)  # the last claim got all it asked for
     # Claimed ahead, waiting for a free thread; and a claim under way (both count as busy).
     _ready: deque[ClaimedWork] = field(default_factory=deque, init=False)
@@ -361,7 +364,14 @@ class Worker:
     def _claim_loop(self) -> None:
         assert self._pool is not None
         try:
+            held = False
             while not self._stopping.is_set():
+                if self.hold is not None and self.hold() != held:
+                    held = not held
+                    logger.info("flood of tasks: %s", "holding off, acks first" if held else "working again")
+                if held:
+                    self._stopping.wait(HOLD_POLL_SECONDS)
+                    continue
                 with self._slots:
                     self._slots.wait_for(lambda: self._running < self.threads or self._stopping.is_set())
                     if self._stopping.is_set():

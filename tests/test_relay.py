@@ -45,8 +45,12 @@ class Child:
 
     def __init__(self, database, read_fd: int) -> None:
         self.lost: list[tuple[dict, Exception]] = []
+        self.arrivals: list[int] = []
         self.reader = RelayReader(
-            read_fd, WorkQueue(database), on_lost=lambda values, error: self.lost.append((values, error))
+            read_fd,
+            WorkQueue(database),
+            on_lost=lambda values, error: self.lost.append((values, error)),
+            on_arrival=self.arrivals.append,
         )
         self.reader.start()
 
@@ -70,7 +74,7 @@ def test_a_task_sent_down_the_pipe_is_stored_by_the_child_as_sent(database, rela
     assert (row.team_id, row.kind, row.extras) == (TEAM, "test.relayed", {"n": 1})
     assert row.body == {"user_id": "U1", "text": "línea\nnueva <!channel> 🎉 \ud83d"}  # no token
     assert row.created_at == sent_at and row.run_after == sent_at
-    assert child.lost == []
+    assert child.lost == [] and sum(child.arrivals) == 1  # counted for bot.flood
 
 
 def test_a_full_pipe_says_so_at_once_and_the_spool_stores_the_rest_once(database, relay):

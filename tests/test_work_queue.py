@@ -228,6 +228,26 @@ def test_a_backlog_is_claimed_ahead_and_what_never_started_is_given_back_on_stop
     assert all(row.claimed_by is None and row.claimed_until is None and row.attempts == 0 for row in rows)
 
 
+def test_a_held_worker_starts_nothing_new_until_the_hold_ends(settings, database):
+    held = threading.Event()
+    held.set()
+    worker = build_worker(settings, database, threads=2)
+    worker.hold = held.is_set
+    queue = WorkQueue(database, on_added=worker.wake)
+    worker.start()
+    try:
+        for n in range(3):
+            queue.add(team_id=TEAM, kind="test.count", body={}, extras={"n": n})
+        assert queue.flush()
+        assert not worker.wait_idle(0.3)  # due work, not claimed while the flood lasts
+        assert all(row.claimed_by is None for row in stored(database)) and not RAN
+        held.clear()
+        assert worker.wait_idle(5)
+    finally:
+        worker.stop()
+    assert Counter(range(3)) == RAN and stored(database) == []
+
+
 def test_request_stop_from_a_signal_handler_stops_serve_forever(settings, database):
     worker = build_worker(settings, database)
     server = threading.Thread(target=worker.serve_forever)

@@ -1,0 +1,73 @@
+"""Acks first: while a flood of tasks comes down the pipe, `python app.py`'s worker child waits.
+
+Slack shows the person an error when an ack takes over 3 seconds, while the reply to a slash
+command may come up to 30 minutes later. On one machine the worker child's CPU is the acks' CPU:
+measured flat out on 2 cores (benchmarks/ack_latency.py), the worker recording 300 commands a
+second slowed the web process's acks to 1.38-1.43x a bare Bolt app's p99, whatever its niceness or
+scheduling class (it ran on otherwise idle CPU, and still slowed the acks beside it). Holding off
+while tasks come in faster than it can do them anyway costs the replies little: they queue either
+way, and the worker does them once the flood is over (measured: the last reply 2-3 s later).
+
+The hold is bounded: after MAX_HOLD seconds in a row, the worker works through the rest of the
+flood, so a flood that never ends cannot starve the replies. Only the child of `python app.py` holds
+(it sees the pipe); a worker on a machine of its own (the Procfile's `worker:`) never does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+FLOOD_RATE = 200.0  # tasks a second: faster than one worker does /teachme on 2 cores (about 300)
+WINDOW = 0.1  # seconds of arrivals the rate is taken over
+MAX_HOLD = 10.0  # seconds in a row at most, then the worker works through the flood
+
+
+class FloodWatch:
+    """Counts the tasks arriving and says when the worker should hold off claiming more.
+    `saw` is called by the pipe's reader thread, `holding` by the worker's claim loop."""
+
+    def __init__(
+        self,
+        *,
+        rate: float = FLOOD_RATE,
+        window: float = WINDOW,
+        max_hold: float = MAX_HOLD,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._most_in_window = rate * window
+        self._window = window
+        self._max_hold = max_hold
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._arrivals: deque[tuple[float, int]] = deque()
+        self._in_window = 0
+        self._flood_since: float | None = None
+        self.holds = 0  # floods held off so far (logged, and read by the benchmark)
+
+    def saw(self, count: int) -> None:
+        if count <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            self._arrivals.append((now, count))
+            self._in_window += count
+            self._forget_before(now - self._window)
+
+    def holding(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._forget_before(now - self._window)
+            if self._in_window <= self._most_in_window:
+                self._flood_since = None
+                return False
+            if self._flood_since is None:
+                self._flood_since = now
+                self.holds += 1
+            return now - self._flood_since < self._max_hold
+
+    def _forget_before(self, cutoff: float) -> None:
+        while self._arrivals and self._arrivals[0][0] < cutoff:
+            self._in_window -= self._arrivals.popleft()[1]
