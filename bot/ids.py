@@ -122,5 +122,8 @@ class Work(StrEnum):
     CHECKIN = "pairing.checkin.show"
     FEEDBACK = "pairing.feedback.show"
     SEAT_CHANGE = "lunch.seat.show"
+    LUNCH_ANNOUNCE = "lunch.announce"
+    LUNCH_HOST_CHANGE = "lunch.host_change.show"
+    LUNCH_CALENDAR = "lunch.calendar.send"
     HOME_OPENED = "home.opened"
     USER_CHANGED = "user.changed"

@@ -190,6 +190,28 @@ def test_a_proposal_is_announced_in_the_channel_and_stored_in_utc(lnl):
     assert ephemeral["user"] == "U2" and "is announced in <#CLUNCH>" in ephemeral["text"]
 
 
+def test_a_proposal_acked_while_no_worker_runs_is_announced_by_the_next_worker(database, fake_slack):
+    from bot.runtime import build_worker
+    from models import OutboxMessage, PendingWork
+
+    settings = make_settings(fake_slack, database, programme=ProgrammeDefaults(channel_id=CHANNEL))
+    app_only = serve(settings, database, fake_slack, start_worker=False)
+    lnl = next(app_only)
+    assert propose(lnl).status == 200
+    app_only.close()
+    # The session, its queued announcement and the task that posts it were stored together.
+    with database.transaction() as session:
+        assert [row.kind for row in session.scalars(select(PendingWork))] == ["lunch.announce"]
+        assert len(session.scalars(select(OutboxMessage)).all()) == 1
+    assert only_session(lnl).message_ts is None and fake_slack.calls_to("chat.postMessage") == []
+
+    assert build_worker(settings, database).run_due() == 1
+    [post] = announced(lnl)
+    assert only_session(lnl).message_ts == post["ts"]
+    [ephemeral] = eventually(lambda: fake_slack.ephemerals("C0GENERAL"))
+    assert "is announced in <#CLUNCH>" in ephemeral["text"]
+
+
 def test_people_who_wished_for_the_topic_are_told_once(lnl):
     with lnl.db.transaction() as session:
         fan = profiles.get_or_create_person(

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot import lunch_notices
 from bot.db import Database
-from bot.ids import Action, Command, Modal
+from bot.ids import Action, Command, Modal, Work
 from bot.listeners.lunch_common import (
     answer,
     open_or_push,
@@ -21,6 +21,7 @@ from bot.listeners.lunch_common import (
     proposal_from,
 )
 from bot.listeners.support import (
+    defer_in,
     metadata,
     person_transaction,
     sync_person_from_slack,
@@ -31,6 +32,7 @@ from bot.listeners.support import (
 from bot.services import lunch_and_learn as lunches
 from bot.services.lunch_and_learn import ProposalError
 from bot.views import lunch as views
+from bot.work import Job, task
 from models import LunchSession, Topic, utcnow
 
 logger = logging.getLogger(__name__)
@@ -124,27 +126,29 @@ def _announce_mine(body: dict, respond: Respond, client: WebClient, context: Bol
         channel_id = programme_of(session, person.team_id, context).channel_id
         pending = lunches.unannounced(session, person=person, now=now) if channel_id else []
         queued = [
-            (lunch.id, lunch_notices.queue_announcement(session, lunch, channel_id=str(channel_id), now=now))
+            [lunch.id, lunch_notices.queue_announcement(session, lunch, channel_id=str(channel_id), now=now)]
             for lunch in pending
         ]
+        if queued:  # the posts go to the worker, queued with the announcements they send
+            defer_in(
+                session,
+                context,
+                body,
+                Work.LUNCH_ANNOUNCE,
+                announcements=queued,
+                channel_id=str(channel_id),
+                origin=origin_channel(body),
+            )
     if not channel_id:
         answer(body, respond, client, views.build_no_channel())
-        return
-    if not queued:
+    elif not queued:
         answer(body, respond, client, views.build_notice("All your sessions are already announced."))
-        return
-    for session_id, told in queued:
-        _post_announcement(
-            body, client, context, session_id=session_id, channel_id=str(channel_id), told=told
-        )
 
 
 # ----------------------------------------------------------------------------- proposing
 
 
-def handle_proposal_submitted(
-    ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext
-) -> None:
+def handle_proposal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     now = utcnow()
     try:
         proposal = lunches.parse_proposal(proposal_from(view, user_id=user_of(body)), now=now)
@@ -152,7 +156,6 @@ def handle_proposal_submitted(
         ack(response_action="errors", errors=error.errors)
         return
     ack()
-    db: Database = context["db"]
     team_id = team_of(body)
     with person_transaction(body, context) as (session, proposer):
         host = person_in(session, team_id, proposal.host_user_id or proposer.slack_user_id, context)
@@ -163,37 +166,66 @@ def handle_proposal_submitted(
             if channel_id
             else 0
         )
-        session_id, host_user_id = lunch.id, host.slack_user_id
-    if host_user_id != user_of(body):
-        sync_person_from_slack(
-            client, db=db, settings=context["settings"], team_id=team_id, user_id=host_user_id
+        # Joining the channel, posting and telling the proposer go to the worker, queued in the
+        # transaction that stores the session: both happen, or neither.
+        defer_in(
+            session,
+            context,
+            body,
+            Work.LUNCH_ANNOUNCE,
+            announcements=[[lunch.id, told]],
+            channel_id=channel_id,
+            origin=metadata(view).get("channel_id"),
+            sync_user_id=host.slack_user_id if host.slack_user_id != user_of(body) else None,
         )
-    if not channel_id:
+
+
+@task(Work.LUNCH_ANNOUNCE)
+def announce(job: Job) -> None:
+    """Post what was queued for the sessions in the channel and tell the proposer how it went."""
+    extras, db = job.extras, job.context["db"]
+    team_id, user_id, origin = job.work.team_id, user_of(job.body), extras.get("origin")
+    if extras.get("sync_user_id"):  # a host named by someone else: their name comes from Slack first
+        sync_person_from_slack(
+            job.client,
+            db=db,
+            settings=job.context["settings"],
+            team_id=team_id,
+            user_id=extras["sync_user_id"],
+        )
+    channel_id = extras.get("channel_id")
+    for session_id, told in extras["announcements"]:
+        if channel_id:
+            _post_announcement(
+                job.client,
+                db,
+                team_id=team_id,
+                user_id=user_id,
+                origin=origin,
+                session_id=session_id,
+                channel_id=channel_id,
+                told=told,
+            )
+            continue
         with db.transaction() as session:
             lunch = session.get(LunchSession, session_id)
-            reply = views.build_post_problem(lunch, channel_id=None, error=None)
-        tell_privately(
-            client, user_id=user_of(body), channel_id=metadata(view).get("channel_id"), reply=reply
-        )
-        return
-    _post_announcement(
-        body, client, context, session_id=session_id, channel_id=channel_id, told=told, view=view
-    )
+            reply = views.build_post_problem(lunch, channel_id=None, error=None) if lunch else None
+        if reply is not None:
+            tell_privately(job.client, user_id=user_id, channel_id=origin, reply=reply)
 
 
 def _post_announcement(
-    body: dict,
     client: WebClient,
-    context: BoltContext,
+    db: Database,
     *,
+    team_id: str,
+    user_id: str,
+    origin: str | None,
     session_id: int,
     channel_id: str,
     told: int,
-    view: dict | None = None,
 ) -> None:
     """Join the channel, send the queued announcement now, and tell the proposer how it went."""
-    db: Database = context["db"]
-    team_id = team_of(body)
     join_error = lunch_notices.join_channel(client, channel_id)
     if join_error == "is_archived":
         with db.transaction() as session:
@@ -210,8 +242,7 @@ def _post_announcement(
         else:
             error = (join_error or status.error) if status.failed else None
             reply = views.build_post_problem(lunch, channel_id=channel_id, error=error)
-    origin = metadata(view).get("channel_id") if view else origin_channel(body)
-    tell_privately(client, user_id=user_of(body), channel_id=origin, reply=reply)
+    tell_privately(client, user_id=user_id, channel_id=origin, reply=reply)
 
 
 def register(app: App) -> None:

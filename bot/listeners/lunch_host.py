@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot import lunch_notices
-from bot.ids import Action, Block, Modal
+from bot.ids import Action, Block, Modal, Work
 from bot.listeners.lunch_common import (
     admin_ids,
     answer,
@@ -19,10 +20,11 @@ from bot.listeners.lunch_common import (
     proposal_from,
 )
 from bot.listeners.support import (
+    defer,
+    defer_in,
     input_value,
     metadata,
     person_transaction,
-    team_of,
     tell_privately,
     user_of,
 )
@@ -30,6 +32,7 @@ from bot.services import lunch_and_learn as lunches
 from bot.services.lunch_and_learn import Outcome, ProposalError
 from bot.views import lunch as views
 from bot.views.common import Message
+from bot.work import Job, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -68,9 +71,9 @@ def handle_menu(
     if reply is not None:
         answer(body, respond, client, reply)
     elif modal is not None:
-        open_or_push(client, body, modal)
-    elif calendar is not None:
-        _send_ics(body, respond, client, calendar)
+        open_or_push(client, body, modal)  # here: the trigger id behind this click lasts 3 seconds
+    elif calendar is not None:  # a DM and an upload: three or four Web API calls, in the worker
+        defer(context, body, Work.LUNCH_CALENDAR, **asdict(calendar))
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,11 @@ class CalendarFile:
     title: str
     ics: str
     google_url: str
+
+
+@task(Work.LUNCH_CALENDAR)
+def send_calendar_file(job: Job) -> None:
+    _send_ics(job.body, job.respond, job.client, CalendarFile(**job.extras))
 
 
 def _send_ics(body: dict, respond: Respond, client: WebClient, calendar: CalendarFile) -> None:
@@ -123,11 +131,11 @@ def handle_edit_submitted(ack: Ack, body: dict, view: dict, client: WebClient, c
                 if change.outcome == Outcome.EDITED
                 else views.build_notice(views.outcome_text(change.outcome, change.lunch))
             )
+            _defer_host_change(session, body, context, change, reply)
     except ProposalError as error:
         ack(response_action="errors", errors=error.errors)
         return
     ack()
-    _after_host_change(body, client, context, change, reply)
 
 
 def _cancel_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
@@ -144,18 +152,35 @@ def _cancel_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
         )
         lunch_notices.tell_cancelled(session, change, reason=reason, now=now)
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
-    _after_host_change(body, client, context, change, reply)
+        _defer_host_change(session, body, context, change, reply)
 
 
-def _after_host_change(
-    body: dict, client: WebClient, context: BoltContext, change: lunches.Change, reply: Message
+def _defer_host_change(
+    session: Session, body: dict, context: BoltContext, change: lunches.Change, reply: Message
 ) -> None:
-    tell_privately(client, user_id=user_of(body), channel_id=None, reply=reply)
-    if change.lunch is None or change.outcome not in (Outcome.EDITED, Outcome.CANCELLED):
+    """The edit or cancellation and the DMs it queues are stored in this transaction; the reply, the
+    redrawn announcement and those DMs follow from the worker, queued in the same transaction."""
+    changed = change.lunch is not None and change.outcome in (Outcome.EDITED, Outcome.CANCELLED)
+    defer_in(
+        session,
+        context,
+        body,
+        Work.LUNCH_HOST_CHANGE,
+        reply=reply.as_kwargs(),
+        session_id=change.lunch.id if changed and change.lunch is not None else None,
+    )
+
+
+@task(Work.LUNCH_HOST_CHANGE)
+def show_host_change(job: Job) -> None:
+    reply = Message(**job.extras["reply"])
+    tell_privately(job.client, user_id=user_of(job.body), channel_id=None, reply=reply)
+    session_id = job.extras["session_id"]
+    if session_id is None:
         return
-    team_id = team_of(body)
-    lunch_notices.refresh_announcement(client, context["db"], team_id=team_id, session_id=change.lunch.id)
-    lunch_notices.send_queued(client, context["db"], team_id=team_id, session_id=change.lunch.id)
+    db = job.context["db"]
+    lunch_notices.refresh_announcement(job.client, db, team_id=job.work.team_id, session_id=session_id)
+    lunch_notices.send_queued(job.client, db, team_id=job.work.team_id, session_id=session_id)
 
 
 def register(app: App) -> None:
