@@ -263,6 +263,28 @@ def test_run_round_now_asks_first_then_proposes(programme):
     assert {"U1", "U2"} <= posted_to  # both proposals went out with the click, not a minute later
 
 
+def test_a_confirmed_round_is_run_by_the_worker_not_on_the_web_side(settings, database, fake_slack):
+    from bot.runtime import build_worker
+    from models import PendingWork
+    from tests.conftest import serve
+
+    add_person(database, "U1", stage=CareerStage.EARLY, department="Marketing", teaches="social media")
+    add_person(database, "U2", stage=CareerStage.EXECUTIVE, department="Finance", learns="social media")
+    app_only = serve(settings, database, fake_slack, start_worker=False)
+    flipside = next(app_only)
+    assert flipside.submit(Modal.ADMIN_RUN_CONFIRM, {}, user="UADMIN").status == 200
+    app_only.close()
+    with database.transaction() as session:  # seconds of CPU in a large organisation: not here
+        assert [row.kind for row in session.scalars(select(PendingWork))] == ["admin.round.run"]
+        assert session.scalar(select(func.count()).select_from(Pairing)) == 0
+
+    worker = build_worker(settings, database)
+    assert worker.run_due() == 1 and worker.run_due() == 0
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Pairing)) == 1
+    assert sum("Round run: 1 pair proposed" in t for t in dms_to(flipside, "UADMIN")) == 1
+
+
 # --- export -----------------------------------------------------------------------------------
 
 

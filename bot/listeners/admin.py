@@ -1,6 +1,10 @@
 """The programme admin's controls in App Home: the figures' period, settings, preview and run a
 round, CSV export to the admin's DM, and forgetting someone who has left. Rights are checked on
-every request (bot.listeners.rights)."""
+every request (bot.listeners.rights).
+
+A round (and its dry run) takes seconds of CPU in a large organisation, an export reads every
+pairing: on Bolt's pool that would hold the interpreter lock while the next acks wait, so the heavy
+part goes to the worker (bot/work.py). What needs the click's trigger id (3 seconds) stays here."""
 
 from __future__ import annotations
 
@@ -16,17 +20,18 @@ from bot.config import Settings
 from bot.db import Database
 from bot.forget import forget_person
 from bot.ids import Action as A
-from bot.ids import Block, Modal
+from bot.ids import Block, Modal, Work
 from bot.listeners.data_rights import after_forget
 from bot.listeners.home import _home_period, publish_home
 from bot.listeners.rights import admin_allowed
-from bot.listeners.support import input_value, team_of, tell_privately, user_of
+from bot.listeners.support import defer, defer_in, input_value, team_of, tell_privately, try_slack, user_of
 from bot.notify import Deliverer
 from bot.services import admin, profiles
 from bot.services.export import export_csv
 from bot.services.insights import Period
 from bot.views import admin as admin_views
 from bot.views.text import plural
+from bot.work import Job, settle_in, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -55,10 +60,19 @@ def _republish(client: WebClient, body: dict, context: BoltContext, period: Peri
     )
 
 
-def change_period(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+def change_period(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
     ack()
-    if admin_allowed(client, body, context):
-        _republish(client, body, context, Period.parse((action.get("selected_option") or {}).get("value")))
+    period = Period.parse((action.get("selected_option") or {}).get("value"))
+    defer(context, body, Work.ADMIN_HOME, period=period.value if period else None, check_rights=True)
+
+
+@task(Work.ADMIN_HOME)
+def show_admin_home(job: Job) -> None:
+    """The admin's home redrawn with its figures; rights asked of Slack again for a button's click."""
+    if job.extras.get("check_rights") and not admin_allowed(job.client, job.body, job.context):
+        return
+    period = job.extras.get("period")
+    _republish(job.client, job.body, job.context, Period.parse(period) if period else None)
 
 
 def open_settings(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -91,32 +105,39 @@ def settings_submitted(ack: Ack, body: dict, view: dict, client: WebClient, cont
         return
     ack()
     settings: Settings = context["settings"]
+    period = _home_period(view)
     with context["db"].transaction() as session:
         admin.save_settings(session, team_id=team_of(body), defaults=settings.programme, data=data)
-    _republish(client, body, context, _home_period(view))
+        defer_in(session, context, body, Work.ADMIN_HOME, period=period.value if period else None)
 
 
 def preview_round(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     if not admin_allowed(client, body, context):
         return
-    # The dry run may outlast the trigger id's 3 seconds: open a waiting modal, then fill it in.
+    # The dry run may outlast the trigger id's 3 seconds: open a waiting modal, the worker fills it in.
     opened = client.views_open(
         trigger_id=body["trigger_id"], view=admin_views.build_wait_modal("Next round preview")
     )
-    settings: Settings = context["settings"]
+    defer(context, body, Work.ADMIN_PREVIEW, view_id=opened["view"]["id"])
+
+
+@task(Work.ADMIN_PREVIEW)
+def fill_preview(job: Job) -> None:
+    settings: Settings = job.context["settings"]
     try:
         from bot.services.rounds import preview_round as dry_run
 
-        with context["db"].transaction() as session:
-            text = dry_run(session, team_id=team_of(body), settings_defaults=settings.programme, now=utcnow())
+        team_id = team_of(job.body)
+        with job.context["db"].transaction() as session:
+            text = dry_run(session, team_id=team_id, settings_defaults=settings.programme, now=utcnow())
         view = admin_views.build_preview_modal(text)
     except Exception:
         logger.exception("round preview failed")
         view = admin_views.build_preview_modal(
             "Sorry, the preview failed; nothing was changed. Try again later."
         )
-    client.views_update(view_id=opened["view"]["id"], view=view)
+    try_slack(job.client.views_update, view_id=job.extras["view_id"], view=view)
 
 
 def open_run_confirm(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -130,13 +151,18 @@ def open_run_confirm(ack: Ack, body: dict, client: WebClient, context: BoltConte
 def run_round_confirmed(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
     allowed = admin_allowed(client, body, context, fresh=False)
     ack()
-    if not allowed:
-        return
+    if allowed:
+        period = _home_period(view)
+        defer(context, body, Work.ADMIN_RUN_ROUND, period=period.value if period else None)
+
+
+@task(Work.ADMIN_RUN_ROUND)
+def run_round_now(job: Job) -> None:
     from bot import notices  # the pairing lifecycle's module: the round and its DMs together
 
-    db: Database = context["db"]
-    settings: Settings = context["settings"]
-    team_id = team_of(body)
+    db: Database = job.context["db"]
+    settings: Settings = job.context["settings"]
+    team_id = team_of(job.body)
     with db.transaction() as session:
         summary = notices.run_round_and_notify(
             session, team_id=team_id, defaults=settings.programme, now=utcnow(), manual=True
@@ -148,19 +174,28 @@ def run_round_confirmed(ack: Ack, body: dict, view: dict, client: WebClient, con
             if summary.created
             else "That round already ran a moment ago; nothing new was proposed."
         )
+        settle_in(session, job.context)  # the round, its queued DMs and this task's row go together
     # The first proposals go out now; the outbox job sends the rest within a minute.
-    Deliverer(db, client).deliver_due(team_id=team_id, max_batches=1)
-    tell_privately(client, user_id=user_of(body), channel_id=None, reply=admin_views.build_notice(text))
-    _republish(client, body, context, _home_period(view))
+    Deliverer(db, job.client).deliver_due(team_id=team_id, max_batches=1)
+    reply = admin_views.build_notice(text)
+    tell_privately(job.client, user_id=user_of(job.body), channel_id=None, reply=reply)
+    period = job.extras.get("period")
+    _republish(job.client, job.body, job.context, Period.parse(period) if period else None)
 
 
-def export_to_dm(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+def export_to_dm(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
-    if not admin_allowed(client, body, context):
+    defer(context, body, Work.ADMIN_EXPORT)
+
+
+@task(Work.ADMIN_EXPORT)
+def send_export(job: Job) -> None:
+    client, body = job.client, job.body
+    if not admin_allowed(client, body, job.context):  # rights asked of Slack again at each click
         return
     team_id, user_id = team_of(body), user_of(body)
     now = utcnow()
-    with context["db"].transaction() as session:
+    with job.context["db"].transaction() as session:
         files = export_csv(session, team_id=team_id)
     try:
         channel = client.conversations_open(users=user_id)["channel"]["id"]
