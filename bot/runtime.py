@@ -131,6 +131,7 @@ def run_worker(
     settings = load_settings(require_slack=True)
     database = open_database(settings)
     worker = build_worker(settings, database, threads=threads)
+    worker.listen = True  # on PostgreSQL, told of new work at its commit (bot/wakeup.py)
     reader = None
     if relay_fd is not None:
         flood = FloodWatch()

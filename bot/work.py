@@ -43,6 +43,8 @@ from bot.config import Settings
 from bot.db import Database
 from bot.services import pending_work
 from bot.services.pending_work import ClaimedWork
+from bot.wakeup import POLL_SECONDS as LISTENING_POLL_SECONDS
+from bot.wakeup import WorkNotifications
 from models import utcnow
 
 if TYPE_CHECKING:
@@ -296,6 +298,9 @@ class Worker:
     claim_ahead: int = CLAIM_AHEAD
     # True while the worker should start nothing new (bot.flood: acks first during a flood).
     hold: Callable[[], bool] | None = None
+    # PostgreSQL: told of work other processes commit (bot.wakeup), so it looks less often itself.
+    listen: bool = False
+    _notifications: WorkNotifications | None = field(default=None, init=False)
     _backlogged: bool = field(default=False, init=False)  # the last claim got all it asked for
     # Claimed ahead, waiting for a free thread; and a claim under way (both count as busy).
     _ready: deque[ClaimedWork] = field(default_factory=deque, init=False)
@@ -306,6 +311,10 @@ class Worker:
     # ----------------------------------------------------------------- running in the background
 
     def start(self) -> None:
+        if self.listen and self.database.is_postgres:
+            self._notifications = WorkNotifications(self.database, self.wake)
+            self._notifications.start()
+            self.poll_seconds = max(self.poll_seconds, LISTENING_POLL_SECONDS)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="flipside-work")
         self._loop = threading.Thread(target=self._claim_loop, name="flipside-claim", daemon=True)
         self._loop.start()
@@ -329,6 +338,8 @@ class Worker:
             self._loop.join(timeout)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+        if self._notifications is not None:
+            self._notifications.stop()
 
     def request_stop(self) -> None:
         """From a signal handler: only a flag (taking a lock there could deadlock the main thread);

@@ -248,6 +248,24 @@ def test_a_held_worker_starts_nothing_new_until_the_hold_ends(settings, database
     assert Counter(range(3)) == RAN and stored(database) == []
 
 
+def test_on_postgresql_a_listening_worker_is_told_of_work_another_process_commits(settings, database):
+    if not database.is_postgres:
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    worker = build_worker(settings, database, threads=1)
+    worker.listen = True
+    worker.poll_seconds = 60  # it would not look on its own during this test
+    worker.start()
+    try:
+        assert worker._notifications is not None and worker._notifications.wait_listening(5)
+        other_process = WorkQueue(database)  # a web process's spool: nothing wakes this worker directly
+        other_process.add(team_id=TEAM, kind="test.count", body={}, extras={"n": 1})
+        assert other_process.flush()
+        eventually(lambda: RAN[1] == 1, timeout=5)
+    finally:
+        worker.stop()
+    assert stored(database) == []
+
+
 def test_request_stop_from_a_signal_handler_stops_serve_forever(settings, database):
     worker = build_worker(settings, database)
     server = threading.Thread(target=worker.serve_forever)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.wakeup import notify_new_work
 from models import PendingWork
 
 
@@ -35,6 +36,7 @@ def add(
     row = PendingWork(team_id=team_id, kind=kind, body=body, extras=extras, run_after=now, created_at=now)
     session.add(row)
     session.flush()
+    notify_new_work(session)
     return row.id
 
 
@@ -57,6 +59,7 @@ def add_many(session: Session, rows: list[dict[str, Any]]) -> None:
                 for row in rows
             ],
         )
+        notify_new_work(session)
 
 
 def _claimable(now: datetime):
@@ -127,6 +130,7 @@ def give_back(session: Session, *, work_ids: list[int], owner: str) -> None:
         .where(PendingWork.id.in_(work_ids), PendingWork.claimed_by == owner)
         .values(claimed_by=None, claimed_until=None, attempts=PendingWork.attempts - 1)
     )
+    notify_new_work(session)
 
 
 def release_claims(session: Session, *, owner: str) -> int:
