@@ -401,7 +401,8 @@ class Worker:
                         continue
                 with self._slots:
                     starting = []
-                    while self._ready and self._running < self.threads:
+                    # Once stopping, nothing more starts: what is ready is given back below.
+                    while self._ready and self._running < self.threads and not self._stopping.is_set():
                         starting.append(self._ready.popleft())
                         self._running += 1
                 for work in starting:
@@ -465,7 +466,7 @@ class Worker:
             return []
         runnable = []
         for work in claimed:
-            if work.attempts > MAX_ATTEMPTS:
+            if work.attempts >= MAX_ATTEMPTS:
                 logger.error(
                     "dropping %s work #%s: its worker died %d times", work.kind, work.id, MAX_ATTEMPTS
                 )
@@ -476,6 +477,8 @@ class Worker:
 
     def run(self, work: ClaimedWork) -> None:
         """Run one claimed task; afterwards its row is deleted (or, for an unknown kind, put back)."""
+        if not self._begin(work):
+            return
         function = _TASKS.get(work.kind)
         if function is None:
             logger.error("no task named %r (a newer version queued it?); retrying later", work.kind)
@@ -508,6 +511,22 @@ class Worker:
                 logger.exception("telling the person about a failed task failed")
         if not job.settled:
             self._finish(work)
+
+    def _begin(self, work: ClaimedWork) -> bool:
+        try:
+            with self.database.transaction() as session:
+                started = pending_work.begin(
+                    session, work_id=work.id, owner=self.owner, now=self.now(), lease=self.lease
+                )
+        except Exception:  # the database is away: the claim's lease runs out, and it is done then
+            logger.exception("could not start %s work #%s; it will be retried", work.kind, work.id)
+            return False
+        if started is None:
+            logger.warning(
+                "%s work #%s was taken over by another worker before it started", work.kind, work.id
+            )
+            return False
+        return True
 
     def _finish(self, work: ClaimedWork) -> None:
         try:

@@ -47,8 +47,8 @@ def test_a_flood_holds_the_worker_until_it_is_over(clock):
     assert watch.holds == 1
 
 
-def test_a_flood_that_goes_on_is_held_off_for_at_most_max_hold(clock):
-    watch = FloodWatch(rate=200, window=0.1, max_hold=10, clock=clock)
+def test_a_flood_that_goes_on_is_held_off_for_at_most_max_hold_then_worked_through(clock):
+    watch = FloodWatch(rate=200, window=0.1, max_hold=10, cool_down=10, clock=clock)
     arrive(watch, clock, per_second=1000, seconds=0.2)
     assert watch.holding()
     arrive(watch, clock, per_second=1000, seconds=9.7)
@@ -56,11 +56,23 @@ def test_a_flood_that_goes_on_is_held_off_for_at_most_max_hold(clock):
     arrive(watch, clock, per_second=1000, seconds=0.4)  # over 10 s in a row: the replies must not starve
     assert not watch.holding()
     arrive(watch, clock, per_second=1000, seconds=5)
-    assert not watch.holding()  # still the same flood: it works through it
-    clock.advance(1)
-    assert not watch.holding()
-    arrive(watch, clock, per_second=1000, seconds=0.2)  # a new flood after a quiet spell
+    assert not watch.holding()  # still the same flood: it works
+    arrive(watch, clock, per_second=1000, seconds=5)  # cooled down: the next stretch is held again
     assert watch.holding() and watch.holds == 2
+
+
+def test_short_lulls_in_a_flood_never_hold_the_worker_more_than_half_the_time(clock):
+    watch = FloodWatch(rate=200, window=0.1, max_hold=10, cool_down=10, clock=clock)
+    held = total = 0
+    for _ in range(6):  # a minute of flood with a 0.11 s pause every 10.2 s
+        for _ in range(1020):
+            clock.advance(0.01)
+            watch.saw(10)
+            held += watch.holding()
+            total += 1
+        clock.advance(0.11)
+        watch.holding()  # the pause ends a hold; the next may only begin 10 s later
+    assert held / total <= 0.55
 
 
 def test_reads_older_than_the_window_no_longer_count(clock):
@@ -69,7 +81,14 @@ def test_reads_older_than_the_window_no_longer_count(clock):
     clock.advance(0.06)
     watch.saw(10)  # 25 within 0.1 s: over 20
     assert watch.holding()
-    clock.advance(0.05)  # the first read is out of the window: 10
+    clock.advance(0.05)  # the first read is out of the window: 10, and the hold ends
     assert not watch.holding()
-    watch.saw(0)
+
+
+def test_a_read_with_no_whole_line_counts_for_nothing(clock):
+    watch = FloodWatch(rate=200, window=0.1, cool_down=0, clock=clock)
+    for _ in range(30):
+        watch.saw(0)
     assert not watch.holding()
+    watch.saw(21)
+    assert watch.holding()

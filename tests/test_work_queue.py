@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.runtime import build_worker
 from bot.services import pending_work, profiles
-from bot.work import MAX_ATTEMPTS, Job, WorkQueue, settle_in, task
+from bot.work import LEASE, MAX_ATTEMPTS, Job, WorkQueue, settle_in, task
 from models import PendingWork, Topic, Wish, utcnow
 from tests.conftest import TEAM, serve
 from tests.factories import eventually
@@ -121,17 +121,47 @@ def test_releasing_a_dead_workers_claims_makes_its_work_due_at_once(settings, da
 def test_work_whose_worker_died_every_time_is_dropped_not_retried_for_ever(settings, database):
     add_now(database, "test.count", n=3)
     start = utcnow()
-    for attempt in range(MAX_ATTEMPTS):  # each claim's worker crashed (say the task takes it down)
+    for attempt in range(MAX_ATTEMPTS):  # each run's worker crashed (say the task takes it down)
         with database.transaction() as session:
             at = start + timedelta(minutes=attempt)
             [claimed] = pending_work.claim(
                 session, now=at, owner="host:dead", limit=1, lease=timedelta(seconds=1)
             )
-            assert claimed.attempts == attempt + 1
+            assert claimed.attempts == attempt
+            started = pending_work.begin(
+                session, work_id=claimed.id, owner="host:dead", now=at, lease=timedelta(seconds=1)
+            )
+            assert started == attempt + 1
     worker = build_worker(settings, database)
     worker.now = lambda: start + timedelta(hours=1)
     assert worker.run_due() == 0
     assert RAN[3] == 0 and stored(database) == []
+
+
+def test_a_worker_that_dies_with_work_claimed_ahead_is_charged_only_for_what_it_started(settings, database):
+    for n in range(5):
+        add_now(database, "test.count", n=n)
+    now = utcnow()
+    with database.transaction() as session:
+        claimed = pending_work.claim(session, now=now, owner="host:dead", limit=5, lease=timedelta(hours=1))
+        first = claimed[0].id
+        assert pending_work.begin(session, work_id=first, owner="host:dead", now=now, lease=LEASE) == 1
+        # ... and then it was SIGKILLed; `python app.py` releases the dead child's claims
+        assert pending_work.release_claims(session, owner="host:dead") == 5
+    assert [row.attempts for row in stored(database)] == [1, 0, 0, 0, 0]
+
+
+def test_work_whose_lease_ran_out_while_waiting_its_turn_is_not_run_twice(settings, database):
+    add_now(database, "test.count", n=7)
+    slow = build_worker(settings, database)
+    slow.owner = "host:slow"
+    with database.transaction() as session:  # claimed ahead, then stuck behind slow tasks
+        [waiting] = pending_work.claim(session, now=utcnow(), owner=slow.owner, limit=1, lease=slow.lease)
+    other = build_worker(settings, database)
+    other.now = lambda: utcnow() + slow.lease + timedelta(seconds=1)
+    assert other.run_due() == 1 and RAN[7] == 1  # the lease ran out: another worker did it
+    slow.run(waiting)  # its turn comes at last: the row is not its any more
+    assert RAN[7] == 1 and stored(database) == []
 
 
 def test_a_failing_task_tells_the_person_and_the_worker_goes_on(settings, database, fake_slack):

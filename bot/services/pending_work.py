@@ -26,7 +26,7 @@ class ClaimedWork:
     kind: str
     body: dict[str, Any]
     extras: dict[str, Any]
-    attempts: int  # this claim included
+    attempts: int  # started and never finished so far (a worker died mid-task)
     created_at: datetime
 
 
@@ -75,8 +75,10 @@ def has_due(session: Session, *, now: datetime) -> bool:
 
 
 def claim(session: Session, *, now: datetime, owner: str, limit: int, lease: timedelta) -> list[ClaimedWork]:
-    """Take up to `limit` rows, oldest first, for `lease`; each claim counts as an attempt. Core
-    statements, one SELECT and one UPDATE for the batch: the worker claims all day long."""
+    """Take up to `limit` rows, oldest first, for `lease`. Core statements, one SELECT and one
+    UPDATE for the batch: the worker claims all day long. The attempt is counted when a task
+    starts (begin()), not here: a worker claims ahead, and one that dies must not be charged for
+    the tasks it never started."""
     table = PendingWork.__table__
     columns = (table.c.id, table.c.team_id, table.c.kind, table.c.body, table.c.extras, table.c.attempts)
     query = select(*columns, table.c.created_at).where(_claimable(now))
@@ -89,7 +91,7 @@ def claim(session: Session, *, now: datetime, owner: str, limit: int, lease: tim
     session.execute(
         update(table)
         .where(table.c.id.in_([row.id for row in rows]))
-        .values(claimed_by=owner, claimed_until=now + lease, attempts=table.c.attempts + 1)
+        .values(claimed_by=owner, claimed_until=now + lease)
     )
     return [
         ClaimedWork(
@@ -98,11 +100,24 @@ def claim(session: Session, *, now: datetime, owner: str, limit: int, lease: tim
             kind=row.kind,
             body=dict(row.body),
             extras=dict(row.extras or {}),
-            attempts=row.attempts + 1,
+            attempts=row.attempts,
             created_at=row.created_at,
         )
         for row in rows
     ]
+
+
+def begin(session: Session, *, work_id: int, owner: str, now: datetime, lease: timedelta) -> int | None:
+    """A claimed task starts: its attempt is counted (a worker that dies mid-task leaves it counted)
+    and its lease runs from now. None if the row is no longer this worker's (its lease ran out while
+    it waited its turn, and another worker took it)."""
+    table = PendingWork.__table__
+    return session.execute(
+        update(table)
+        .where(table.c.id == work_id, table.c.claimed_by == owner)
+        .values(attempts=table.c.attempts + 1, claimed_until=now + lease)
+        .returning(table.c.attempts)
+    ).scalar()
 
 
 def finish(session: Session, *, work_id: int, owner: str) -> bool:
@@ -124,11 +139,11 @@ def retry_later(session: Session, *, work_id: int, owner: str, at: datetime) -> 
 
 
 def give_back(session: Session, *, work_ids: list[int], owner: str) -> None:
-    """Claimed but never started (its worker is stopping): due again now, the attempt not counted."""
+    """Claimed but never started (its worker is stopping): due again now for any worker."""
     session.execute(
         update(PendingWork)
         .where(PendingWork.id.in_(work_ids), PendingWork.claimed_by == owner)
-        .values(claimed_by=None, claimed_until=None, attempts=PendingWork.attempts - 1)
+        .values(claimed_by=None, claimed_until=None)
     )
     notify_new_work(session)
 
