@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from slack_bolt import App, BoltContext
 
@@ -11,16 +12,37 @@ from bot.db import Database
 from bot.ids import Work
 from bot.listeners.support import defer
 from bot.services import profiles, workspaces
-from bot.services.slack_events import first_delivery
+from bot.services.slack_events import first_delivery, slim_event_body
 from bot.work import Job, settle_in, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
 
 
-def handle_user_change(body: dict, context: BoltContext) -> None:
+# What profiles.apply_slack_user reads of a user (a user object with custom fields runs to KBs).
+_USER_FIELDS = (
+    "id",
+    "team_id",
+    "name",
+    "real_name",
+    "tz",
+    "tz_offset",
+    "is_admin",
+    "is_owner",
+    "deleted",
+    "updated",
+)
+_PROFILE_FIELDS = ("display_name", "real_name")
+
+
+def handle_user_change(event: dict, body: dict, context: BoltContext) -> None:
     # Sent for every profile or status change of anyone in the workspace: the worker does it.
-    defer(context, body, Work.USER_CHANGED)
+    user = event.get("user") or {}
+    slim = {key: user[key] for key in _USER_FIELDS if key in user}
+    slim["profile"] = {
+        key: value for key, value in (user.get("profile") or {}).items() if key in _PROFILE_FIELDS
+    }
+    defer(context, slim_event_body(body, {"type": "user_change", "user": slim}), Work.USER_CHANGED)
 
 
 @task(Work.USER_CHANGED)
@@ -29,12 +51,29 @@ def apply_user_change(job: Job) -> None:
     user = (body.get("event") or {}).get("user") or {}
     user_id = str(user.get("id", ""))
     db: Database = job.context["db"]
+    changed_at = _updated_at(user)
     with db.transaction() as session:
         if first_delivery(session, body):
             person = profiles.get_person(session, team_id=body["team_id"], slack_user_id=user_id)
-            if person is not None:
-                profiles.apply_slack_user(person, user, now=utcnow())
+            # Workers run changes in parallel, and users.info may have been asked since: an older
+            # change never overwrites a newer copy. slack_synced_at says how new ours is.
+            newer_copy = (
+                person is not None
+                and changed_at is not None
+                and person.slack_synced_at is not None
+                and person.slack_synced_at > changed_at
+            )
+            if person is not None and not newer_copy:
+                profiles.apply_slack_user(person, user, now=changed_at or utcnow())
         settle_in(session, job.context)  # the event id, the change and the task's row go together
+
+
+def _updated_at(user: dict) -> datetime | None:
+    """When Slack changed this user (its `updated`, Unix seconds); None if it does not say."""
+    try:
+        return datetime.fromtimestamp(int(user["updated"]), UTC)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def handle_uninstalled(body: dict, context: BoltContext) -> None:

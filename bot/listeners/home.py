@@ -20,7 +20,7 @@ from bot.listeners.support import defer, metadata, person_transaction, sync_pers
 from bot.services import admin, insights, profiles
 from bot.services.insights import Period
 from bot.services.programme import next_matching_round
-from bot.services.slack_events import first_delivery
+from bot.services.slack_events import first_delivery, slim_event_body
 from bot.views import admin as admin_views
 from bot.views.home import ShowAll, build_home, build_show_all
 from bot.work import Job, settle_in, task
@@ -80,7 +80,11 @@ def handle_app_home_opened(event: dict, body: dict, context: BoltContext) -> Non
     if event.get("tab") not in (None, "home"):
         return
     # Opened all day long, and drawing the home takes queries and Web API calls: the worker does it.
-    defer(context, body, Work.HOME_OPENED)
+    # Of the home view Slack sends back, only its metadata (an admin's period) is needed.
+    opened = {"type": event.get("type"), "user": event.get("user"), "tab": event.get("tab")}
+    if isinstance(event.get("view"), dict):
+        opened["view"] = {"private_metadata": event["view"].get("private_metadata") or ""}
+    defer(context, slim_event_body(body, opened), Work.HOME_OPENED)
 
 
 @task(Work.HOME_OPENED)

@@ -1,5 +1,7 @@
-"""Slack's Events API delivers an event again when it thinks we missed it (X-Slack-Retry-Num):
-each event_id is recorded once, in the transaction of what handling it stores."""
+"""Slack's Events API: the part of an event a worker's task needs, and each event done once.
+
+Slack delivers an event again when it thinks we missed it (X-Slack-Retry-Num): each event_id is
+recorded once, in the transaction of what handling it stores."""
 
 from __future__ import annotations
 
@@ -9,6 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import ProcessedEvent
+
+# The envelope's fields a task uses: ids for the workspace's client, the event id for first_delivery.
+_ENVELOPE = ("type", "team_id", "enterprise_id", "is_enterprise_install", "event_id", "event_time")
+
+
+def slim_event_body(body: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """The body to hand over for `event`: Slack's envelope (authorizations, context) and, for
+    app_home_opened, the whole home view come to several KB, past what one pipe write takes."""
+    return {key: body[key] for key in _ENVELOPE if key in body} | {"event": event}
 
 
 def event_id_of(body: dict[str, Any]) -> str | None:
