@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -145,15 +146,7 @@ class Deliverer:
             if row.attempts > 1 and self._already_in_slack(row):
                 report.recovered += 1
                 return
-            channel = row.channel_id or self._channel_for(row)
-            response = self.client.chat_postMessage(
-                **self._token(row),
-                channel=channel,
-                text=row.text,
-                blocks=row.blocks,
-                metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}},
-                unfurl_links=False,
-            )
+            response = self._post(row, row.channel_id or self._channel_for(row))
             with self.database.transaction() as session:
                 outbox.mark_sent(
                     session,
@@ -168,6 +161,40 @@ class Deliverer:
         except Exception as error:  # connection lost after slack_sdk's retries, and the like
             logger.exception("outbox message %s not delivered", row.id)
             self._handle_error(row, type(error).__name__, report)
+
+    def _post(self, row: OutboxMessage, channel: str) -> Any:
+        def post() -> Any:
+            return self.client.chat_postMessage(
+                **self._token(row),
+                channel=channel,
+                text=row.text,
+                blocks=row.blocks,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}},
+                unfurl_links=False,
+            )
+
+        try:
+            return post()
+        except SlackApiError as error:
+            # The bot is not in the channel (not yet joined, or removed since): a public channel
+            # takes it without an /invite. Joining once and posting again; a private channel
+            # refuses the join, and the first error stands.
+            if error.response.get("error") != "not_in_channel" or not self._join(row, channel):
+                raise
+        return post()
+
+    def _join(self, row: OutboxMessage, channel: str) -> bool:
+        try:
+            self.client.conversations_join(channel=channel, **self._token(row))
+        except SlackApiError as error:
+            logger.info(
+                "could not join %s to post outbox message %s: %s",
+                channel,
+                row.id,
+                error.response.get("error"),
+            )
+            return False
+        return True
 
     def _handle_error(self, row: OutboxMessage, error: str, report: DeliveryReport) -> None:
         report.errors.append(error)

@@ -78,6 +78,33 @@ def test_permanent_error_marks_failed_and_transient_error_retries_later(database
     assert later.sent == 1
 
 
+def test_a_channel_the_bot_is_not_in_is_joined_once_if_public_and_failed_if_private(
+    database, fake_slack, client
+):
+    queue(database, 2, prefix="CPUB")
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel")  # removed from the channel
+    report = Deliverer(database, client).deliver_due()
+    assert report.sent == 2 and report.failed == 0
+    assert [c.args["channel"] for c in fake_slack.calls_to("conversations.join")] == ["CPUB00000"]
+    assert sorted(per_recipient(fake_slack).values()) == [1, 1]
+
+    fake_slack.set_channel("CPRIV", is_private=True)
+    with database.transaction() as session:
+        outbox.enqueue(
+            session,
+            team_id="T1",
+            dedupe_key="test:private",
+            kind="test",
+            recipient="CPRIV",
+            message=Message(text="hello"),
+            send_after=utcnow(),
+        )
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel")
+    report = Deliverer(database, client).deliver_due()
+    assert report.failed == 1 and report.errors == ["not_in_channel"]  # an /invite is needed
+    assert statuses(database)[OutboxStatus.FAILED] == 1
+
+
 def test_crash_after_claim_before_send_is_sent_once_after_restart(database, fake_slack, client):
     start = utcnow()
     queue(database, 20, now=start)

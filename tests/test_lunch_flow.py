@@ -212,6 +212,25 @@ def test_a_proposal_acked_while_no_worker_runs_is_announced_by_the_next_worker(d
     assert "is announced in <#CLUNCH>" in ephemeral["text"]
 
 
+def test_the_outbox_job_running_before_the_worker_still_posts_the_announcement(database, fake_slack):
+    from bot.runtime import build_worker
+    from bot.scheduler import run_job
+
+    settings = make_settings(fake_slack, database, programme=ProgrammeDefaults(channel_id=CHANNEL))
+    app_only = serve(settings, database, fake_slack, start_worker=False)
+    lnl = next(app_only)
+    assert propose(lnl).status == 200
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel")  # the task has not joined yet
+    run_job("deliver-outbox", job_context(settings=settings, database=database, client=lnl.app.client))
+    app_only.close()
+    assert len(fake_slack.messages(CHANNEL)) == 1  # the outbox joined the public channel itself
+    assert build_worker(settings, database).run_due() == 1
+    [post] = announced(lnl)  # and the task did not post it again
+    assert only_session(lnl).message_ts == post["ts"]
+    [ephemeral] = eventually(lambda: fake_slack.ephemerals("C0GENERAL"))
+    assert "is announced in <#CLUNCH>" in ephemeral["text"]
+
+
 def test_people_who_wished_for_the_topic_are_told_once(lnl):
     with lnl.db.transaction() as session:
         fan = profiles.get_or_create_person(
