@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,37 @@ from tests import payloads
 from tests.fakeslack import FakeSlack
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+class ListenerPool(ThreadPoolExecutor):
+    """Bolt's listener pool, which tests can wait on: Slack gets the ack (and the test its HTTP
+    answer) when ack() is called, or before an event's listener runs, so a listener may still be
+    about to hand its work over when the answer arrives."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8, thread_name_prefix="bolt-listener")
+        self._running = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self._idle:
+            self._running += 1
+
+        def tracked():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+
+        return super().submit(tracked)
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout)
+
+
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T1"
 
@@ -99,9 +131,12 @@ class Flipside:
     app: Any
     worker: Worker | None = None
     queue: WorkQueue | None = None
+    listeners: ListenerPool | None = None
 
     def work_done(self, timeout: float = 5) -> None:
-        """Wait until the worker has done all the work the listeners handed over (bot/work.py)."""
+        """Wait until the listeners have finished and the worker has done all the work they
+        handed over (bot/work.py)."""
+        assert self.listeners is not None and self.listeners.wait_idle(timeout), "listeners still running"
         assert self.queue is not None and self.queue.flush(timeout), "handed-over work not stored"
         assert self.worker is not None and self.worker.wait_idle(timeout), "handed-over work still running"
 
@@ -145,7 +180,7 @@ def serve(
     settings: Settings, database: Database, fake: FakeSlack, *, start_worker: bool = True
 ) -> Iterator[Flipside]:
     # Listeners go on after their ack; the test waits for them at the end.
-    listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
+    listeners = ListenerPool()
     worker, work = start_worker_for(settings, database) if start_worker else (None, WorkQueue(database))
     app = create_app(settings, database=database, listener_executor=listeners, work_queue=work)
     server = make_http_server(build_wsgi_app(app), host="127.0.0.1", port=0)
@@ -153,7 +188,7 @@ def serve(
     url = f"http://127.0.0.1:{server.server_port}/slack/events"
     try:
         yield Flipside(
-            payloads.SignedClient(url, SIGNING_SECRET), fake, database, settings, app, worker, work
+            payloads.SignedClient(url, SIGNING_SECRET), fake, database, settings, app, worker, work, listeners
         )
     finally:
         server.shutdown()

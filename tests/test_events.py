@@ -153,6 +153,7 @@ def test_a_retried_event_whose_first_handling_failed_is_handled_by_the_retry(fli
     user = {"id": "U1", "team_id": "T1", "deleted": True, "name": "priya", "profile": {}}
     flipside.event({"type": "user_change", "user": user}, event_id="Ev0FLAKY")
     flipside.work_done()
+    assert len(calls) == 1
     retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
     flipside.event({"type": "user_change", "user": user}, event_id="Ev0FLAKY", headers=retry)
     flipside.work_done()
