@@ -231,7 +231,7 @@ def headline(bench: Bench) -> tuple[Results, Results]:
         print_row(f"{index}. bare Bolt app", bare)
         print_row(f"{index}. Flipside", flip)
     ratios = [p99(flip) / p99(bare) for bare, _, flip, _, _ in pairs]
-    middle = statistics.median(ratios)
+    middle = statistics.median_low(ratios)  # a pair's own ratio, also with an even number of pairs
     print(
         f"ratio flipside_p99 / bare_p99 by pair: {', '.join(f'{ratio:.2f}' for ratio in ratios)}; "
         f"median {middle:.2f} (goal <= {GOAL_RATIO}: {verdict(middle <= GOAL_RATIO)}); "
@@ -269,7 +269,7 @@ def headline(bench: Bench) -> tuple[Results, Results]:
         "(stored by the web side's spool instead)"
     )
     paced(bench)
-    median_pair = sorted(pairs, key=lambda pair: p99(pair[2]) / p99(pair[0]))[len(pairs) // 2]
+    median_pair = pairs[ratios.index(middle)]
     return median_pair[0], median_pair[2]
 
 
@@ -338,6 +338,8 @@ def main() -> int:
     parser.add_argument("--steady-only", action="store_true", help="only the steady-rate run")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (database, logs)")
     args = parser.parse_args()
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1")
     if args.quick:
         args.requests, args.warmup = min(args.requests, 100), min(args.warmup, 10)
 

@@ -8,8 +8,9 @@ scheduling class (it ran on otherwise idle CPU, and still slowed the acks beside
 while tasks come in faster than it can do them anyway costs the replies little: they queue either
 way, and the worker does them once the flood is over (measured: the last reply 2-3 s later).
 
-The hold is bounded: at most MAX_HOLD seconds, and then none for as long again (COOL_DOWN), so
-however a flood comes and goes the worker works at least half the time and the replies keep coming.
+The hold is bounded: at most MAX_HOLD seconds, and after a hold none may begin for as long as it
+lasted, so however a flood comes and goes the worker works at least half the time and the replies
+keep coming (and a short burst, a warm-up say, costs only a short pause).
 Only the child of `python app.py` holds (it sees the pipe); a worker on a machine of its own (the
 Procfile's `worker:`) never does.
 """
@@ -24,7 +25,6 @@ from collections.abc import Callable
 FLOOD_RATE = 300.0  # tasks a second: about what one worker does (/teachme, 2 cores), so they queue anyway
 WINDOW = 0.1  # seconds of arrivals the rate is taken over
 MAX_HOLD = 10.0  # seconds in a row at most
-COOL_DOWN = MAX_HOLD  # seconds after a hold before the next may begin
 
 
 class FloodWatch:
@@ -37,13 +37,11 @@ class FloodWatch:
         rate: float = FLOOD_RATE,
         window: float = WINDOW,
         max_hold: float = MAX_HOLD,
-        cool_down: float = COOL_DOWN,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._most_in_window = rate * window
         self._window = window
         self._max_hold = max_hold
-        self._cool_down = cool_down
         self._clock = clock
         self._lock = threading.Lock()
         self._arrivals: deque[tuple[float, int]] = deque()
@@ -69,8 +67,10 @@ class FloodWatch:
             if self._held_since is not None:
                 if flooding and now - self._held_since < self._max_hold:
                     return True
-                self._held_since = None  # the flood is over, or the hold has lasted long enough
-                self._no_hold_before = now + self._cool_down
+                # The flood is over, or the hold has lasted long enough: the worker now works at
+                # least as long as it was held before another hold may begin.
+                self._no_hold_before = now + (now - self._held_since)
+                self._held_since = None
                 return False
             if flooding and now >= self._no_hold_before:
                 self._held_since = now

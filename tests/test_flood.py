@@ -48,7 +48,7 @@ def test_a_flood_holds_the_worker_until_it_is_over(clock):
 
 
 def test_a_flood_that_goes_on_is_held_off_for_at_most_max_hold_then_worked_through(clock):
-    watch = FloodWatch(rate=200, window=0.1, max_hold=10, cool_down=10, clock=clock)
+    watch = FloodWatch(rate=200, window=0.1, max_hold=10, clock=clock)
     arrive(watch, clock, per_second=1000, seconds=0.2)
     assert watch.holding()
     arrive(watch, clock, per_second=1000, seconds=9.7)
@@ -56,13 +56,24 @@ def test_a_flood_that_goes_on_is_held_off_for_at_most_max_hold_then_worked_throu
     arrive(watch, clock, per_second=1000, seconds=0.4)  # over 10 s in a row: the replies must not starve
     assert not watch.holding()
     arrive(watch, clock, per_second=1000, seconds=5)
-    assert not watch.holding()  # still the same flood: it works
-    arrive(watch, clock, per_second=1000, seconds=5)  # cooled down: the next stretch is held again
+    assert not watch.holding()  # still the same flood: it works as long as it was held
+    arrive(watch, clock, per_second=1000, seconds=5.2)  # then the next stretch is held again
+    assert watch.holding() and watch.holds == 2
+
+
+def test_a_short_burst_costs_only_a_short_pause(clock):
+    watch = FloodWatch(rate=200, window=0.1, max_hold=10, clock=clock)
+    arrive(watch, clock, per_second=1000, seconds=0.4)  # a warm-up, say
+    assert watch.holding()
+    clock.advance(0.5)
+    assert not watch.holding()  # the hold lasted about half a second: so does the pause after it
+    clock.advance(0.5)
+    arrive(watch, clock, per_second=1000, seconds=0.2)
     assert watch.holding() and watch.holds == 2
 
 
 def test_short_lulls_in_a_flood_never_hold_the_worker_more_than_half_the_time(clock):
-    watch = FloodWatch(rate=200, window=0.1, max_hold=10, cool_down=10, clock=clock)
+    watch = FloodWatch(rate=200, window=0.1, max_hold=10, clock=clock)
     held = total = 0
     for _ in range(6):  # a minute of flood with a 0.11 s pause every 10.2 s
         for _ in range(1020):
@@ -86,7 +97,7 @@ def test_reads_older_than_the_window_no_longer_count(clock):
 
 
 def test_a_read_with_no_whole_line_counts_for_nothing(clock):
-    watch = FloodWatch(rate=200, window=0.1, cool_down=0, clock=clock)
+    watch = FloodWatch(rate=200, window=0.1, clock=clock)
     for _ in range(30):
         watch.saw(0)
     assert not watch.holding()
