@@ -220,6 +220,7 @@ def test_the_outbox_job_running_before_the_worker_still_posts_the_announcement(d
     app_only = serve(settings, database, fake_slack, start_worker=False)
     lnl = next(app_only)
     assert propose(lnl).status == 200
+    assert lnl.listeners is not None and lnl.listeners.wait_idle(5)  # it stores after its ack
     fake_slack.fail_next("chat.postMessage", error="not_in_channel")  # the task has not joined yet
     run_job("deliver-outbox", job_context(settings=settings, database=database, client=lnl.app.client))
     app_only.close()
