@@ -51,6 +51,19 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+# Answers to conversations.join that will not change by trying again.
+JOIN_REFUSALS = frozenset(
+    {
+        "method_not_supported_for_channel_type",
+        "channel_not_found",
+        "is_archived",
+        "missing_scope",
+        "not_allowed_token_type",
+        "restricted_action",
+    }
+)
+
+
 def process_owner(pid: int | None = None) -> str:
     """How claims name their process (this one, or a child by pid): host and pid."""
     return f"{socket.gethostname()}:{pid or os.getpid()}"
@@ -184,9 +197,13 @@ class Deliverer:
         return post()
 
     def _join(self, row: OutboxMessage, channel: str) -> bool:
+        """True once joined; False where joining cannot work (a private channel, say), so the
+        post's not_in_channel stands; Slack's passing errors are raised, to be retried later."""
         try:
             self.client.conversations_join(channel=channel, **self._token(row))
         except SlackApiError as error:
+            if error.response.get("error") not in JOIN_REFUSALS:
+                raise
             logger.info(
                 "could not join %s to post outbox message %s: %s",
                 channel,
@@ -233,9 +250,18 @@ class Deliverer:
 
     def _history_has(self, channel: str, row: OutboxMessage) -> bool:
         oldest = (row.created_at - timedelta(minutes=1)).timestamp()
-        history = self.client.conversations_history(
-            channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200, **self._token(row)
-        )
+        try:
+            history = self.client.conversations_history(
+                channel=channel,
+                oldest=f"{oldest:.6f}",
+                include_all_metadata=True,
+                limit=200,
+                **self._token(row),
+            )
+        except SlackApiError as error:
+            if error.response.get("error") == "not_in_channel":
+                return False  # the bot cannot have posted there: posting joins it first (_post)
+            raise
         for message in history.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if (message.get("metadata") or {}).get("event_type") == METADATA_EVENT and payload.get(

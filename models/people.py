@@ -38,6 +38,9 @@ class Person(Base):
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     tz_offset_seconds: Mapped[int] = mapped_column(Integer, default=0)
     slack_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Slack's own `updated` of the copy above: a late user_change or users.info answer that is
+    # older never overwrites it (workers apply changes in parallel).
+    slack_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_slack_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # Last app_home_opened: after a change the App Home is redrawn only for people who look at
     # it (the others get a fresh one when they first open it), sparing views.publish calls.

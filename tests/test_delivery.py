@@ -105,6 +105,24 @@ def test_a_channel_the_bot_is_not_in_is_joined_once_if_public_and_failed_if_priv
     assert statuses(database)[OutboxStatus.FAILED] == 1
 
 
+def test_a_retry_to_a_channel_the_bot_left_joins_it_and_a_passing_join_error_is_retried(
+    database, fake_slack, client
+):
+    queue(database, 1, prefix="CLEFT")
+    fake_slack.fail_next("chat.postMessage", error="fatal_error")  # a first attempt that failed
+    assert Deliverer(database, client).deliver_due().retried == 1
+    later = utcnow() + timedelta(minutes=2)
+    # Its retry first reads the channel's history (did the first attempt get through?), which Slack
+    # refuses to a bot that is not a member; then the post is refused, and the join's own failure passes.
+    fake_slack.fail_next("conversations.history", error="not_in_channel")
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel")
+    fake_slack.fail_next("conversations.join", error="fatal_error")
+    report = Deliverer(database, client).deliver_due(now=later)  # retried in this run's next batch
+    assert report.errors == ["fatal_error"] and report.retried == 1 and report.failed == 0
+    assert report.sent == 1 and per_recipient(fake_slack) == Counter({"CLEFT00000": 1})
+    assert [c.args["channel"] for c in fake_slack.calls_to("conversations.join")] == ["CLEFT00000"]
+
+
 def test_crash_after_claim_before_send_is_sent_once_after_restart(database, fake_slack, client):
     start = utcnow()
     queue(database, 20, now=start)

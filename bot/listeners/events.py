@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from slack_bolt import App, BoltContext
 
@@ -51,29 +50,16 @@ def apply_user_change(job: Job) -> None:
     user = (body.get("event") or {}).get("user") or {}
     user_id = str(user.get("id", ""))
     db: Database = job.context["db"]
-    changed_at = _updated_at(user)
     with db.transaction() as session:
         if first_delivery(session, body):
-            person = profiles.get_person(session, team_id=body["team_id"], slack_user_id=user_id)
-            # Workers run changes in parallel, and users.info may have been asked since: an older
-            # change never overwrites a newer copy. slack_synced_at says how new ours is.
-            newer_copy = (
-                person is not None
-                and changed_at is not None
-                and person.slack_synced_at is not None
-                and person.slack_synced_at > changed_at
+            # Locked: workers apply changes in parallel, and an older copy must not win (Slack's
+            # `updated`, compared in apply_slack_user).
+            person = profiles.get_person(
+                session, team_id=body["team_id"], slack_user_id=user_id, for_update=True
             )
-            if person is not None and not newer_copy:
-                profiles.apply_slack_user(person, user, now=changed_at or utcnow())
+            if person is not None:
+                profiles.apply_slack_user(person, user, now=utcnow())
         settle_in(session, job.context)  # the event id, the change and the task's row go together
-
-
-def _updated_at(user: dict) -> datetime | None:
-    """When Slack changed this user (its `updated`, Unix seconds); None if it does not say."""
-    try:
-        return datetime.fromtimestamp(int(user["updated"]), UTC)
-    except (KeyError, TypeError, ValueError, OverflowError, OSError):
-        return None
 
 
 def handle_uninstalled(body: dict, context: BoltContext) -> None:

@@ -102,10 +102,10 @@ def sync_person_from_slack(
     except Exception:  # connection errors after slack_sdk's retries: not worth failing a request
         logger.exception("users.info failed")
         return
-    with db.transaction() as session:
-        person = profiles.get_person(session, team_id=team_id, slack_user_id=user_id)
+    with db.transaction() as session:  # locked: a user_change applied meanwhile may be newer
+        person = profiles.get_person(session, team_id=team_id, slack_user_id=user_id, for_update=True)
         if person is not None:
-            profiles.apply_slack_user(person, user, now=now)
+            profiles.apply_slack_user(person, user, now=utcnow())
 
 
 @contextmanager

@@ -321,7 +321,7 @@ def _anonymise(person: Person, *, now: datetime) -> None:
     person.display_name = FORGOTTEN_NAME
     person.tz, person.tz_offset_seconds = "UTC", 0
     person.is_slack_admin = False
-    person.slack_synced_at = person.home_opened_at = None  # when they used Slack is theirs too
+    person.slack_synced_at = person.home_opened_at = person.slack_updated_at = None  # theirs too
     person.career_stage = None
     person.department = None
     person.capacity = 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -64,10 +64,11 @@ def _settings_from(defaults: ProgrammeDefaults, team_id: str) -> ProgrammeSettin
     )
 
 
-def get_person(session: Session, *, team_id: str, slack_user_id: str) -> Person | None:
-    return session.scalar(
-        select(Person).where(Person.team_id == team_id, Person.slack_user_id == slack_user_id)
-    )
+def get_person(
+    session: Session, *, team_id: str, slack_user_id: str, for_update: bool = False
+) -> Person | None:
+    query = select(Person).where(Person.team_id == team_id, Person.slack_user_id == slack_user_id)
+    return session.scalar(query.with_for_update() if for_update else query)
 
 
 def get_or_create_person(
@@ -141,8 +142,17 @@ def set_paused(person: Person, paused: bool) -> None:
         person.unanswered_streak = 0
 
 
-def apply_slack_user(person: Person, user: Mapping[str, Any], *, now: datetime) -> None:
-    """Copy name, timezone and admin flags from a users.info `user` object."""
+def apply_slack_user(person: Person, user: Mapping[str, Any], *, now: datetime) -> bool:
+    """Copy name, timezone and admin flags from a users.info or user_change `user` object, unless it
+    is older than the copy we hold (Slack's `updated`); False then. Callers lock the person's row
+    (get_person(..., for_update=True)) so two copies cannot cross."""
+    changed_at = slack_updated_at(user)
+    if (
+        changed_at is not None
+        and person.slack_updated_at is not None
+        and changed_at < person.slack_updated_at
+    ):
+        return False
     profile = user.get("profile") or {}
     name = (
         profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
@@ -156,6 +166,17 @@ def apply_slack_user(person: Person, user: Mapping[str, Any], *, now: datetime) 
     if user.get("deleted"):
         deactivate(person, now=now)
     person.slack_synced_at = now
+    if changed_at is not None:
+        person.slack_updated_at = changed_at
+    return True
+
+
+def slack_updated_at(user: Mapping[str, Any]) -> datetime | None:
+    """When Slack last changed this user (its `updated`, Unix seconds); None if it does not say."""
+    try:
+        return datetime.fromtimestamp(int(user["updated"]), UTC)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def deactivate(person: Person, *, now: datetime) -> None:
