@@ -4,7 +4,8 @@ Without it, a worker that did not store the work itself (the Procfile's `worker:
 finds it by looking every 50 ms: up to 50 ms more before the reply, and 20 queries a second from an
 idle worker. With it the web side's insert sends NOTIFY in its own transaction (PostgreSQL delivers
 it at the commit, so a worker never looks before the row is there), the worker claims at once, and
-it looks on its own only once a second, in case a notification was missed while it reconnected.
+it looks on its own only once a second (every 50 ms again while it is not listening: reconnecting,
+say). Behind PgBouncer in transaction pooling LISTEN hears nothing: the once-a-second look remains.
 SQLite has no such thing: `python app.py`'s child is woken by its own pipe reader (bot/relay.py).
 """
 
@@ -26,6 +27,7 @@ CHANNEL = "flipside_work"
 POLL_SECONDS = 1.0  # a listening worker still looks this often (a missed notification, a reconnect)
 RECONNECT_SECONDS = 5.0
 _WAIT_SECONDS = 0.2  # how long one wait for notifications lasts: a stop is seen within this
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def notify_new_work(session: Session) -> None:
@@ -40,9 +42,12 @@ class WorkNotifications:
     notification, and once on each (re)connect for what was committed while it was not listening."""
 
     def __init__(self, database: Database, on_notified: Callable[[], None]) -> None:
-        # psycopg's own URL form: SQLAlchemy's without the "+psycopg" driver name.
-        url = database.engine.url.set(drivername="postgresql")
-        self._conninfo = url.render_as_string(hide_password=False)
+        # The connection arguments SQLAlchemy itself would pass psycopg (passwords with spaces,
+        # query options, several hosts), and keepalives so a dead peer is noticed, not waited on.
+        engine = database.engine
+        args, params = engine.dialect.create_connect_args(engine.url)
+        params.pop("context", None)
+        self._connect_args = (args, {**KEEPALIVES, **params, "autocommit": True})
         self._on_notified = on_notified
         self._stopping = threading.Event()
         self._listening = threading.Event()
@@ -50,6 +55,11 @@ class WorkNotifications:
 
     def start(self) -> None:
         self._thread.start()
+
+    @property
+    def listening(self) -> bool:
+        """Connected and listening: while not, the worker looks every 50 ms as without LISTEN."""
+        return self._listening.is_set()
 
     def wait_listening(self, timeout: float = 5) -> bool:
         return self._listening.wait(timeout)
@@ -59,16 +69,20 @@ class WorkNotifications:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        args, params = self._connect_args
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True) as connection:
+                with psycopg.connect(*args, **params) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self._listening.set()
                     self._on_notified()
                     while not self._stopping.is_set():
                         for _notification in connection.notifies(timeout=_WAIT_SECONDS):
                             self._on_notified()
-            except psycopg.Error as error:
+            except Exception as error:  # the thread must live on: the worker polls meanwhile
                 self._listening.clear()
-                logger.warning("listening for new work failed (%s); polling until it is back", error)
+                logger.warning(
+                    "listening for new work failed (%s); polling until it is back", type(error).__name__
+                )
                 self._stopping.wait(RECONNECT_SECONDS)
+        self._listening.clear()

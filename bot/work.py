@@ -314,7 +314,6 @@ class Worker:
         if self.listen and self.database.is_postgres:
             self._notifications = WorkNotifications(self.database, self.wake)
             self._notifications.start()
-            self.poll_seconds = max(self.poll_seconds, LISTENING_POLL_SECONDS)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="flipside-work")
         self._loop = threading.Thread(target=self._claim_loop, name="flipside-claim", daemon=True)
         self._loop.start()
@@ -368,6 +367,10 @@ class Worker:
             time.sleep(0.005)
         return False
 
+    def _poll_seconds(self) -> float:
+        listening = self._notifications is not None and self._notifications.listening
+        return max(self.poll_seconds, LISTENING_POLL_SECONDS) if listening else self.poll_seconds
+
     def _busy(self) -> bool:
         with self._slots:
             return bool(self._running or self._ready or self._claiming)
@@ -396,7 +399,7 @@ class Worker:
                         self._ready.extend(claimed)
                         self._claiming = False
                     if not claimed:
-                        self._wake.wait(self.poll_seconds)
+                        self._wake.wait(self._poll_seconds())
                         self._wake.clear()
                         continue
                 with self._slots:
@@ -521,7 +524,7 @@ class Worker:
         except Exception:  # the database is away: the claim's lease runs out, and it is done then
             logger.exception("could not start %s work #%s; it will be retried", work.kind, work.id)
             return False
-        if started is None:
+        if not started:
             logger.warning(
                 "%s work #%s was taken over by another worker before it started", work.kind, work.id
             )

@@ -62,9 +62,14 @@ def add_many(session: Session, rows: list[dict[str, Any]]) -> None:
         notify_new_work(session)
 
 
+# run_after comes from the storing process's clock: a worker on another machine whose clock is a
+# little behind must still see new work as due when NOTIFY wakes it, not a poll later.
+CLOCK_SKEW = timedelta(seconds=1)
+
+
 def _claimable(now: datetime):
     # Due and unclaimed, or claimed by a worker whose lease ran out (it died mid-task).
-    return (PendingWork.run_after <= now) & or_(
+    return (PendingWork.run_after <= now + CLOCK_SKEW) & or_(
         PendingWork.claimed_until.is_(None), PendingWork.claimed_until <= now
     )
 
@@ -107,17 +112,16 @@ def claim(session: Session, *, now: datetime, owner: str, limit: int, lease: tim
     ]
 
 
-def begin(session: Session, *, work_id: int, owner: str, now: datetime, lease: timedelta) -> int | None:
+def begin(session: Session, *, work_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
     """A claimed task starts: its attempt is counted (a worker that dies mid-task leaves it counted)
-    and its lease runs from now. None if the row is no longer this worker's (its lease ran out while
+    and its lease runs from now. False if the row is no longer this worker's (its lease ran out while
     it waited its turn, and another worker took it)."""
-    table = PendingWork.__table__
-    return session.execute(
-        update(table)
-        .where(table.c.id == work_id, table.c.claimed_by == owner)
-        .values(attempts=table.c.attempts + 1, claimed_until=now + lease)
-        .returning(table.c.attempts)
-    ).scalar()
+    result = session.execute(
+        update(PendingWork)
+        .where(PendingWork.id == work_id, PendingWork.claimed_by == owner)
+        .values(attempts=PendingWork.attempts + 1, claimed_until=now + lease)
+    )
+    return bool(result.rowcount)
 
 
 def finish(session: Session, *, work_id: int, owner: str) -> bool:
