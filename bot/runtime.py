@@ -130,13 +130,7 @@ def run_worker(
     With `relay_fd` (`python app.py`'s child), also store what the web process sends down its pipe."""
     settings = load_settings(require_slack=True)
     database = open_database(settings)
-    worker = build_worker(settings, database, threads=threads)
-    worker.listen = True  # on PostgreSQL, told of new work at its commit (bot/wakeup.py)
-    reader = None
-    if relay_fd is not None:
-        flood = FloodWatch()
-        worker.hold = flood.holding  # on the web process's machine: acks first (bot/flood.py)
-        reader = relay_reader(relay_fd, worker, settings, on_arrival=flood.saw)
+    worker, reader = worker_process(settings, database, threads=threads, relay_fd=relay_fd)
     if nice:
         os.nice(nice)
     freeze_startup_objects()
@@ -150,6 +144,25 @@ def run_worker(
     finally:
         if reader is not None:
             reader.stop()  # what the web process sent before it stopped is stored, for the next start
+
+
+def worker_process(
+    settings: Settings,
+    database: Database,
+    *,
+    threads: int = DEFAULT_THREADS,
+    relay_fd: int | None = None,
+    flood: FloodWatch | None = None,
+) -> tuple[Worker, RelayReader | None]:
+    """A worker process's worker, and with `relay_fd` (`python app.py`'s child) the reader of the web
+    process's pipe, which tells the worker when to hold off (bot/flood.py)."""
+    worker = build_worker(settings, database, threads=threads)
+    worker.listen = True  # on PostgreSQL, told of new work at its commit (bot/wakeup.py)
+    if relay_fd is None:
+        return worker, None
+    flood = flood or FloodWatch()
+    worker.hold = flood.holding  # on the web process's machine: acks first
+    return worker, relay_reader(relay_fd, worker, settings, on_arrival=flood.saw)
 
 
 def relay_reader(

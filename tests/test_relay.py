@@ -192,3 +192,27 @@ def test_a_task_the_child_cannot_take_reaches_the_person_through_on_lost(databas
     [(lost_values, error)] = child.lost
     assert lost_values["body"] == {"user_id": "U1"} and "no task named" in str(error)
     assert stored(database) == []
+
+
+def test_the_worker_child_holds_off_when_its_pipe_brings_a_flood(settings, database, relay):
+    from bot.flood import FloodWatch
+    from bot.runtime import worker_process
+
+    # A minute-long window for 60 tasks, so the test does not race the clock; the child uses
+    # FloodWatch's defaults (300 a second over 0.1 s).
+    flood = FloodWatch(rate=1, window=60)
+    worker, reader = worker_process(settings, database, relay_fd=relay.read_fd, flood=flood)
+    assert reader is not None and worker.listen
+    web_side = WorkQueue(database, relay=relay)
+    try:
+        reader.start()
+        for n in range(30):
+            web_side.add(team_id=TEAM, kind="test.relayed", body={}, extras={"n": n})
+        eventually(lambda: len(stored(database)) == 30)
+        assert not worker.hold()  # 30 in the window: no flood
+        for n in range(30, 61):
+            web_side.add(team_id=TEAM, kind="test.relayed", body={}, extras={"n": n})
+        eventually(lambda: len(stored(database)) == 61)
+        assert worker.hold() and flood.holds == 1
+    finally:
+        reader.stop()
