@@ -6,7 +6,8 @@ measured flat out on 2 cores (benchmarks/ack_latency.py), the worker recording 3
 second slowed the web process's acks to 1.38-1.43x a bare Bolt app's p99, whatever its niceness or
 scheduling class (it ran on otherwise idle CPU, and still slowed the acks beside it). Holding off
 while tasks come in faster than it can do them anyway costs the replies little: they queue either
-way, and the worker does them once the flood is over (measured: the last reply 2-3 s later).
+way, and the worker does them once the flood is over (measured: the last of 10,400 replies 38-39 s
+after the last ack, against 29-30 s without the hold).
 
 The hold is bounded: at most MAX_HOLD seconds, and after a hold none may begin for as long as it
 lasted, so however a flood comes and goes the worker works at least half the time and the replies
@@ -48,7 +49,7 @@ class FloodWatch:
         self._in_window = 0
         self._held_since: float | None = None
         self._no_hold_before = float("-inf")
-        self.holds = 0  # floods held off so far (logged, and read by the benchmark)
+        self.holds = 0  # holds begun so far
 
     def saw(self, count: int) -> None:
         if count <= 0:

@@ -19,11 +19,19 @@ from slack_bolt.middleware import Middleware
 
 from bot.config import Settings
 from bot.db import Database
-from bot.services.slack_events import first_delivery
+from bot.services.slack_events import event_id_of, first_delivery
 from bot.work import WorkQueue
 
-# Each of these event types' listener hands the event to a task that calls first_delivery().
-EVENTS_DONE_BY_THE_WORKER = frozenset({"app_home_opened", "user_change"})
+# Event types whose listener hands the event to a task that calls first_delivery() itself. Filled
+# where they are registered (done_by_the_worker), so a listener and this check cannot disagree.
+EVENTS_DONE_BY_THE_WORKER: set[str] = set()
+
+
+def done_by_the_worker(event_type: str) -> str:
+    """`app.event(done_by_the_worker("user_change"))(listener)`: the middleware records no event id
+    for it; the task it hands over to does, with what it stores."""
+    EVENTS_DONE_BY_THE_WORKER.add(event_type)
+    return event_type
 
 
 class FlipsideMiddleware(Middleware):
@@ -48,9 +56,7 @@ class FlipsideMiddleware(Middleware):
 
     def _seen_before(self, body: dict) -> bool:
         """Slack retries an event it thinks we missed (X-Slack-Retry-Num); do each event_id once."""
-        if body.get("type") != "event_callback" or not body.get("event_id"):
-            return False
-        if (body.get("event") or {}).get("type") in EVENTS_DONE_BY_THE_WORKER:
+        if event_id_of(body) is None or (body.get("event") or {}).get("type") in EVENTS_DONE_BY_THE_WORKER:
             return False
         with self._database.transaction() as session:
             return not first_delivery(session, body)

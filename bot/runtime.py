@@ -170,7 +170,7 @@ def relay_reader(
     worker: Worker,
     settings: Settings,
     *,
-    on_arrival: Callable[[int], None] = lambda count: None,
+    on_arrival: Callable[[int], None],
 ) -> RelayReader:
     """The child's end of bot/relay.py: tasks read from the pipe are stored, then claimed at once."""
     from bot.listeners.errors import handle_error

@@ -2,7 +2,8 @@
 
 Without it, a worker that did not store the work itself (the Procfile's `worker:` beside gunicorn)
 finds it by looking every 50 ms: up to 50 ms more before the reply, and 20 queries a second from an
-idle worker. With it the web side's insert sends NOTIFY in its own transaction (PostgreSQL delivers
+idle worker. With it the web side's insert sends NOTIFY in its own transaction
+(bot.services.pending_work.notify_new_work; PostgreSQL delivers
 it at the commit, so a worker never looks before the row is there), the worker claims at once, and
 it looks on its own only once a second (every 50 ms again while it is not listening: reconnecting,
 say). Behind PgBouncer in transaction pooling LISTEN hears nothing: the once-a-second look remains.
@@ -16,25 +17,16 @@ import threading
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from bot.db import Database
+from bot.services.pending_work import NOTIFY_CHANNEL
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "flipside_work"
 POLL_SECONDS = 1.0  # a listening worker still looks this often (a missed notification, a reconnect)
 RECONNECT_SECONDS = 5.0
 _WAIT_SECONDS = 0.2  # how long one wait for notifications lasts: a stop is seen within this
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
-
-
-def notify_new_work(session: Session) -> None:
-    """In the transaction that stores work: workers listening hear of it once it commits (PostgreSQL
-    folds repeats within one transaction into one)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
 class WorkNotifications:
@@ -73,7 +65,7 @@ class WorkNotifications:
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(*args, **params) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
+                    connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self._listening.set()
                     self._on_notified()
                     while not self._stopping.is_set():

@@ -63,7 +63,7 @@ def _republish(client: WebClient, body: dict, context: BoltContext, period: Peri
 def change_period(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
     ack()
     period = Period.parse((action.get("selected_option") or {}).get("value"))
-    defer(context, body, Work.ADMIN_HOME, period=period.value if period else None, check_rights=True)
+    defer(context, body, Work.ADMIN_HOME, period=period.value, check_rights=True)
 
 
 @task(Work.ADMIN_HOME)
@@ -71,8 +71,18 @@ def show_admin_home(job: Job) -> None:
     """The admin's home redrawn with its figures; rights asked of Slack again for a button's click."""
     if job.extras.get("check_rights") and not admin_allowed(job.client, job.body, job.context):
         return
-    period = job.extras.get("period")
-    _republish(job.client, job.body, job.context, Period.parse(period) if period else None)
+    _republish(job.client, job.body, job.context, _period_of(job))
+
+
+def _period_value(view: dict) -> str | None:
+    """The period the admin's home showed (kept in its metadata), as a task's JSON extra."""
+    period = _home_period(view)
+    return period.value if period else None
+
+
+def _period_of(job: Job) -> Period | None:
+    raw = job.extras.get("period")
+    return Period.parse(raw) if raw else None
 
 
 def open_settings(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -105,10 +115,9 @@ def settings_submitted(ack: Ack, body: dict, view: dict, client: WebClient, cont
         return
     ack()
     settings: Settings = context["settings"]
-    period = _home_period(view)
     with context["db"].transaction() as session:
         admin.save_settings(session, team_id=team_of(body), defaults=settings.programme, data=data)
-        defer_in(session, context, body, Work.ADMIN_HOME, period=period.value if period else None)
+        defer_in(session, context, body, Work.ADMIN_HOME, period=_period_value(view))
 
 
 def preview_round(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -152,8 +161,7 @@ def run_round_confirmed(ack: Ack, body: dict, view: dict, client: WebClient, con
     allowed = admin_allowed(client, body, context, fresh=False)
     ack()
     if allowed:
-        period = _home_period(view)
-        defer(context, body, Work.ADMIN_RUN_ROUND, period=period.value if period else None)
+        defer(context, body, Work.ADMIN_RUN_ROUND, period=_period_value(view))
 
 
 @task(Work.ADMIN_RUN_ROUND)
@@ -179,8 +187,7 @@ def run_round_now(job: Job) -> None:
     Deliverer(db, job.client).deliver_due(team_id=team_id, max_batches=1)
     reply = admin_views.build_notice(text)
     tell_privately(job.client, user_id=user_of(job.body), channel_id=None, reply=reply)
-    period = job.extras.get("period")
-    _republish(job.client, job.body, job.context, Period.parse(period) if period else None)
+    _republish(job.client, job.body, job.context, _period_of(job))
 
 
 def export_to_dm(ack: Ack, body: dict, context: BoltContext) -> None:

@@ -10,38 +10,18 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import Work
 from bot.listeners.support import defer
+from bot.middleware import done_by_the_worker
 from bot.services import profiles, workspaces
-from bot.services.slack_events import first_delivery, slim_event_body
+from bot.services.slack_events import first_delivery, slim_event_body, slim_user_change
 from bot.work import Job, settle_in, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
 
 
-# What profiles.apply_slack_user reads of a user (a user object with custom fields runs to KBs).
-_USER_FIELDS = (
-    "id",
-    "team_id",
-    "name",
-    "real_name",
-    "tz",
-    "tz_offset",
-    "is_admin",
-    "is_owner",
-    "deleted",
-    "updated",
-)
-_PROFILE_FIELDS = ("display_name", "real_name")
-
-
 def handle_user_change(event: dict, body: dict, context: BoltContext) -> None:
     # Sent for every profile or status change of anyone in the workspace: the worker does it.
-    user = event.get("user") or {}
-    slim = {key: user[key] for key in _USER_FIELDS if key in user}
-    slim["profile"] = {
-        key: value for key, value in (user.get("profile") or {}).items() if key in _PROFILE_FIELDS
-    }
-    defer(context, slim_event_body(body, {"type": "user_change", "user": slim}), Work.USER_CHANGED)
+    defer(context, slim_event_body(body, slim_user_change(event)), Work.USER_CHANGED)
 
 
 @task(Work.USER_CHANGED)
@@ -81,6 +61,6 @@ def handle_tokens_revoked(event: dict, body: dict, context: BoltContext) -> None
 
 
 def register(app: App) -> None:
-    app.event("user_change")(handle_user_change)
+    app.event(done_by_the_worker("user_change"))(handle_user_change)
     app.event("app_uninstalled")(handle_uninstalled)
     app.event("tokens_revoked")(handle_tokens_revoked)

@@ -17,10 +17,11 @@ from bot.ids import Action as A
 from bot.ids import Work
 from bot.listeners.rights import admin_allowed
 from bot.listeners.support import defer, metadata, person_transaction, sync_person_from_slack, team_of
+from bot.middleware import done_by_the_worker
 from bot.services import admin, insights, profiles
 from bot.services.insights import Period
 from bot.services.programme import next_matching_round
-from bot.services.slack_events import first_delivery, slim_event_body
+from bot.services.slack_events import first_delivery, slim_event_body, slim_home_opened
 from bot.views import admin as admin_views
 from bot.views.home import ShowAll, build_home, build_show_all
 from bot.work import Job, settle_in, task
@@ -80,11 +81,7 @@ def handle_app_home_opened(event: dict, body: dict, context: BoltContext) -> Non
     if event.get("tab") not in (None, "home"):
         return
     # Opened all day long, and drawing the home takes queries and Web API calls: the worker does it.
-    # Of the home view Slack sends back, only its metadata (an admin's period) is needed.
-    opened = {"type": event.get("type"), "user": event.get("user"), "tab": event.get("tab")}
-    if isinstance(event.get("view"), dict):
-        opened["view"] = {"private_metadata": event["view"].get("private_metadata") or ""}
-    defer(context, slim_event_body(body, opened), Work.HOME_OPENED)
+    defer(context, slim_event_body(body, slim_home_opened(event)), Work.HOME_OPENED)
 
 
 @task(Work.HOME_OPENED)
@@ -138,5 +135,5 @@ def show_all(ack: Ack, body: dict, action: dict, client: WebClient, context: Bol
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(handle_app_home_opened)
+    app.event(done_by_the_worker("app_home_opened"))(handle_app_home_opened)
     app.action(A.SHOW_ALL)(show_all)

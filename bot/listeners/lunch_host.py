@@ -160,15 +160,9 @@ def _defer_host_change(
 ) -> None:
     """The edit or cancellation and the DMs it queues are stored in this transaction; the reply, the
     redrawn announcement and those DMs follow from the worker, queued in the same transaction."""
-    changed = change.lunch is not None and change.outcome in (Outcome.EDITED, Outcome.CANCELLED)
-    defer_in(
-        session,
-        context,
-        body,
-        Work.LUNCH_HOST_CHANGE,
-        reply=reply.as_kwargs(),
-        session_id=change.lunch.id if changed and change.lunch is not None else None,
-    )
+    changed = change.outcome in (Outcome.EDITED, Outcome.CANCELLED)
+    session_id = change.lunch.id if change.lunch is not None and changed else None
+    defer_in(session, context, body, Work.LUNCH_HOST_CHANGE, reply=reply.as_kwargs(), session_id=session_id)
 
 
 @task(Work.LUNCH_HOST_CHANGE)

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from bot.wakeup import notify_new_work
 from models import PendingWork
+
+# Workers LISTEN on this channel (bot/wakeup.py); the transactions that make work due NOTIFY it.
+NOTIFY_CHANNEL = "flipside_work"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,13 @@ class ClaimedWork:
     extras: dict[str, Any]
     attempts: int  # started and never finished so far (a worker died mid-task)
     created_at: datetime
+
+
+def notify_new_work(session: Session) -> None:
+    """In the transaction that stores work: workers listening hear of it once it commits (PostgreSQL
+    folds repeats within one transaction into one; SQLite has no NOTIFY)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 
 def add(
