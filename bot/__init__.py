@@ -13,7 +13,6 @@ from bot.db import Database
 from bot.listeners import register_all
 from bot.middleware import FlipsideMiddleware
 from bot.slack_client import build_web_client
-from bot.work import WorkQueue
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +24,6 @@ def create_app(
     client: WebClient | None = None,
     token_verification: bool = True,
     listener_executor: Executor | None = None,
-    work_queue: WorkQueue | None = None,
 ) -> App:
     settings.check_slack_credentials()
     oauth = None
@@ -37,16 +35,14 @@ def create_app(
         client=client or build_web_client(settings),
         signing_secret=settings.slack_signing_secret,
         oauth_settings=oauth,
-        # Acks go back as soon as ack() is called; the rest of a listener runs after it.
+        # Acks go back as soon as ack() is called; the rest of a listener (its use case and the
+        # reply) runs after it, on Bolt's listener threads.
         process_before_response=False,
         token_verification_enabled=token_verification and oauth is None,
         logger=logging.getLogger("flipside.bolt"),
         # The pool that runs listeners after their ack; tests pass one to wait for it on shutdown.
         listener_executor=listener_executor,
     )
-    # Work after the ack is handed over for a worker (bot/work.py); tests pass a queue that wakes theirs.
-    app.middleware(
-        FlipsideMiddleware(settings=settings, database=database, work_queue=work_queue or WorkQueue(database))
-    )
+    app.middleware(FlipsideMiddleware(settings=settings, database=database))
     register_all(app)
     return app

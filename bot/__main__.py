@@ -85,8 +85,9 @@ def _job_context(settings: Settings):
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     from bot.scheduler import next_run_times
-    from bot.services import pending_work, profiles, workspaces
+    from bot.services import profiles, workspaces
     from bot.services.programme import next_matching_round
+    from bot.work import queue
 
     now = utcnow()
     print(f"{'job':<22} {'next run (UTC)':<22} what it does")
@@ -96,13 +97,13 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     settings = _settings()
     database = open_database(settings)
     with database.transaction() as session:
-        waiting, since = pending_work.backlog(session), pending_work.oldest(session)
+        waiting, since = queue.backlog(session), queue.oldest(session)
         if waiting and since is not None:
             age = (now - since).total_seconds()
             hint = " (is a worker running? `python -m bot worker`)" if age > 60 else ""
-            print(f"work handed over by listeners, waiting: {waiting}, the oldest for {age:.0f} s{hint}")
+            print(f"stored work waiting: {waiting}, the oldest for {age:.0f} s{hint}")
         else:
-            print("work handed over by listeners, waiting: none")
+            print("stored work waiting: none")
         for team_id in workspaces.active_team_ids(session):
             programme = profiles.programme_settings(session, team_id=team_id, defaults=settings.programme)
             at = next_matching_round(programme, now=now)
@@ -158,7 +159,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         done = build_worker(settings, open_database(settings)).run_due(limit=args.limit)
         print(f"ran {done} pending task{'' if done == 1 else 's'}")
         return 0
-    run_worker(threads=args.threads, parent_pid=args.parent_pid, nice=args.nice, relay_fd=args.relay_fd)
+    run_worker(threads=args.threads)
     return 0
 
 
@@ -228,15 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("clock", help="run the scheduler (the Procfile's clock process)").set_defaults(
         func=cmd_clock
     )
-    worker = sub.add_parser(
-        "worker", help="run what listeners hand over after their ack (the Procfile's worker)"
-    )
-    worker.add_argument("--threads", type=int, default=4, help="tasks run at once (default 4)")
+    worker = sub.add_parser("worker", help="run stored work (the Procfile's worker process)")
+    worker.add_argument("--threads", type=int, default=2, help="tasks run at once (default 2)")
     worker.add_argument("--once", action="store_true", help="run what is due now, then exit")
     worker.add_argument("--limit", type=int, default=1000, help="with --once: at most this many")
-    worker.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority by N")
-    worker.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # set by `python app.py`
-    worker.add_argument("--relay-fd", type=int, help=argparse.SUPPRESS)  # its pipe (bot/relay.py)
     worker.set_defaults(func=cmd_worker)
     export = sub.add_parser("export", help="write pairings, sessions and feedback as CSV files")
     export.add_argument("--format", default="csv", choices=["csv"])

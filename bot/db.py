@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -61,64 +59,14 @@ def _begin_immediate_on_sqlite(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-class _WriterTurn:
-    """SQLite's one writer at a time, queued in the kernel rather than in SQLite's busy handler.
-
-    A connection that finds the file locked sleeps in growing steps (up to 100 ms) before it
-    looks again, and a busy writer in another process (the worker) can then starve it: measured,
-    the web process's one-row insert after an ack waited up to half a second behind the worker.
-    Threads of one process queue on an RLock; processes queue on flock() of a file beside the
-    database, and the kernel wakes the next one the moment the lock is let go. Writers that do
-    not come through here (Alembic, sqlite3 shells) still meet SQLite's busy timeout."""
-
-    def __init__(self, lock_path: str | None) -> None:
-        self._threads = threading.RLock()
-        self._lock_path = lock_path
-        self._fd: int | None = None
-        self._fd_pid = 0
-        self._depth = 0  # only the thread holding _threads touches it
-
-    def __enter__(self) -> None:
-        self._threads.acquire()
-        try:
-            if self._depth == 0 and self._lock_path is not None:
-                fcntl.flock(self._file(), fcntl.LOCK_EX)
-        except BaseException:
-            self._threads.release()
-            raise
-        self._depth += 1
-
-    def __exit__(self, *_exc: Any) -> None:
-        self._depth -= 1
-        try:
-            if self._depth == 0 and self._lock_path is not None:
-                fcntl.flock(self._file(), fcntl.LOCK_UN)
-        finally:
-            self._threads.release()
-
-    def _file(self) -> int:
-        # One descriptor per process: a forked child must not share its parent's lock.
-        if self._fd is None or self._fd_pid != os.getpid():
-            self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._fd_pid = os.getpid()
-        return self._fd
-
-
-def _sqlite_file(engine: Engine) -> str | None:
-    database = engine.url.database
-    return None if not database or database == ":memory:" or database.startswith("file:") else database
-
-
 class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite writers take turns (see _WriterTurn); PostgreSQL needs none of this.
-        self._writer_turn: _WriterTurn | None = None
-        if self.engine.dialect.name == "sqlite":
-            path = _sqlite_file(self.engine)
-            self._writer_turn = _WriterTurn(f"{path}-writer.lock" if path else None)
+        # SQLite has one writer at a time: this process's threads queue here, woken in turn,
+        # rather than in SQLite's busy handler, which sleeps up to 100 ms between looks.
+        self._writer_turn = threading.RLock() if self.engine.dialect.name == "sqlite" else None
         readers_engine = self.engine.execution_options(**{READ_ONLY: True})
         self._readers = sessionmaker(readers_engine, expire_on_commit=False)
 

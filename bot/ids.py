@@ -108,8 +108,8 @@ INPUT_ACTION = "value"
 
 
 class Work(StrEnum):
-    """Names of the tasks listeners hand to the worker (bot/work.py); stored in pending_work.kind,
-    so a name, once released, must keep meaning the same task."""
+    """Names of the tasks a worker runs (bot/work/); stored in pending_work.kind, so a name, once
+    released, must keep meaning the same task."""
 
     TEACHME = "teachme.record"
     CANTEACH = "canteach.record"
@@ -131,3 +131,8 @@ class Work(StrEnum):
     ADMIN_EXPORT = "admin.export"
     HOME_OPENED = "home.opened"
     USER_CHANGED = "user.changed"
+
+
+# Work that earlier versions stored for their worker and listeners now do right after their ack:
+# still run when found stored (left by a version before the upgrade), never queued any more.
+RETIRED_WORK = frozenset(set(Work) - {Work.ADMIN_PREVIEW, Work.ADMIN_RUN_ROUND, Work.ADMIN_EXPORT})

@@ -7,6 +7,7 @@ Every outbox key is the message's identity: a click or a job processed twice que
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -88,29 +89,55 @@ def _tell(
     )
 
 
+# (team, session) -> whether another redraw was asked for while one is under way in this process.
+_redrawing: dict[tuple[str, int], bool] = {}
+_redrawing_lock = threading.Lock()
+
+
 def refresh_announcement(client: WebClient, db: Database, *, team_id: str, session_id: int) -> None:
     """Redraw the channel post from the database, in place.
 
-    Two clicks can finish in either order, so after each chat.update we check the session's version:
-    if another change landed meanwhile we draw again, and the last drawing always shows the last state.
-    """
-    for _attempt in range(3):
-        with db.transaction() as session:
-            lunch = lunches.get_session(session, team_id=team_id, session_id=session_id)
-            ref = lunches.announcement_ref(session, lunch) if lunch else None
-            if lunch is None or ref is None:
-                return
-            drawn_version = lunch.version
-            announcement = views.build_announcement(lunches.state_of(session, lunch))
-        try:
-            client.chat_update(channel=ref[0], ts=ref[1], **announcement.as_kwargs())
-        except SlackApiError as error:
-            logger.warning("could not update a Lunch 'n' Learn announcement: %s", error.response.get("error"))
+    A burst of clicks on one post asks for a redraw per click, past Slack's chat.update rate: while
+    one thread of this process is drawing, the others only ask it to draw once more and return.
+    Another process may draw meanwhile, so after each chat.update the session's version is
+    checked: the last drawing always shows the last state."""
+    key = (team_id, session_id)
+    with _redrawing_lock:
+        if key in _redrawing:
+            _redrawing[key] = True
             return
-        with db.transaction() as session:
-            lunch = session.get(LunchSession, session_id)
-            if lunch is None or lunch.version == drawn_version:
-                return
+        _redrawing[key] = False
+    try:
+        while True:
+            changed = _draw_announcement(client, db, team_id=team_id, session_id=session_id)
+            with _redrawing_lock:  # checked and let go at once: no request can slip in between
+                if not changed and not _redrawing[key]:
+                    del _redrawing[key]
+                    return
+                _redrawing[key] = False
+    except BaseException:
+        with _redrawing_lock:
+            _redrawing.pop(key, None)
+        raise
+
+
+def _draw_announcement(client: WebClient, db: Database, *, team_id: str, session_id: int) -> bool:
+    """Draw the post once; True if the session changed meanwhile (in another process)."""
+    with db.transaction() as session:
+        lunch = lunches.get_session(session, team_id=team_id, session_id=session_id)
+        ref = lunches.announcement_ref(session, lunch) if lunch else None
+        if lunch is None or ref is None:
+            return False
+        drawn_version = lunch.version
+        announcement = views.build_announcement(lunches.state_of(session, lunch))
+    try:
+        client.chat_update(channel=ref[0], ts=ref[1], **announcement.as_kwargs())
+    except SlackApiError as error:
+        logger.warning("could not update a Lunch 'n' Learn announcement: %s", error.response.get("error"))
+        return False
+    with db.transaction() as session:
+        lunch = session.get(LunchSession, session_id)
+        return lunch is not None and lunch.version != drawn_version
 
 
 def join_channel(client: WebClient, channel_id: str, *, token: str | None = None) -> str | None:

@@ -190,43 +190,11 @@ def test_a_proposal_is_announced_in_the_channel_and_stored_in_utc(lnl):
     assert ephemeral["user"] == "U2" and "is announced in <#CLUNCH>" in ephemeral["text"]
 
 
-def test_a_proposal_acked_while_no_worker_runs_is_announced_by_the_next_worker(database, fake_slack):
-    from bot.runtime import build_worker
-    from models import OutboxMessage, PendingWork
-
-    settings = make_settings(fake_slack, database, programme=ProgrammeDefaults(channel_id=CHANNEL))
-    app_only = serve(settings, database, fake_slack, start_worker=False)
-    lnl = next(app_only)
+def test_an_announcement_refused_with_not_in_channel_is_posted_once_after_joining(lnl, fake_slack):
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel")  # e.g. the bot was removed
     assert propose(lnl).status == 200
-    app_only.close()
-    # The session, its queued announcement and the task that posts it were stored together.
-    with database.transaction() as session:
-        assert [row.kind for row in session.scalars(select(PendingWork))] == ["lunch.announce"]
-        assert len(session.scalars(select(OutboxMessage)).all()) == 1
-    assert only_session(lnl).message_ts is None and fake_slack.calls_to("chat.postMessage") == []
-
-    assert build_worker(settings, database).run_due() == 1
-    [post] = announced(lnl)
-    assert only_session(lnl).message_ts == post["ts"]
-    [ephemeral] = eventually(lambda: fake_slack.ephemerals("C0GENERAL"))
-    assert "is announced in <#CLUNCH>" in ephemeral["text"]
-
-
-def test_the_outbox_job_running_before_the_worker_still_posts_the_announcement(database, fake_slack):
-    from bot.runtime import build_worker
-    from bot.scheduler import run_job
-
-    settings = make_settings(fake_slack, database, programme=ProgrammeDefaults(channel_id=CHANNEL))
-    app_only = serve(settings, database, fake_slack, start_worker=False)
-    lnl = next(app_only)
-    assert propose(lnl).status == 200
-    assert lnl.listeners is not None and lnl.listeners.wait_idle(5)  # it stores after its ack
-    fake_slack.fail_next("chat.postMessage", error="not_in_channel")  # the task has not joined yet
-    run_job("deliver-outbox", job_context(settings=settings, database=database, client=lnl.app.client))
-    app_only.close()
-    assert len(fake_slack.messages(CHANNEL)) == 1  # the outbox joined the public channel itself
-    assert build_worker(settings, database).run_due() == 1
-    [post] = announced(lnl)  # and the task did not post it again
+    lnl.work_done()
+    [post] = announced(lnl)  # the outbox joined the public channel and posted again, once
     assert only_session(lnl).message_ts == post["ts"]
     [ephemeral] = eventually(lambda: fake_slack.ephemerals("C0GENERAL"))
     assert "is announced in <#CLUNCH>" in ephemeral["text"]

@@ -145,7 +145,7 @@ def test_the_worker_finds_a_workspace_installed_inside_an_enterprise_grid_org(fa
     from slack_sdk.oauth.installation_store import Installation
 
     from bot.oauth import installation_store, token_resolver
-    from bot.work import enterprise_of
+    from bot.work.worker import enterprise_of
 
     settings = oauth_settings(fake_slack, database)
     installation_store(settings, database).save(

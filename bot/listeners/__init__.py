@@ -12,6 +12,7 @@ from bot.listeners import (
     errors,
     events,
     home,
+    learning,
     lunch,
     lunch_feedback,
     lunch_host,
@@ -24,6 +25,7 @@ from bot.listeners import (
 def register_all(app: App) -> None:
     surfaces = (
         commands,
+        learning,
         actions,
         view_submissions,
         pairing,

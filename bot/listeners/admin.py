@@ -24,14 +24,14 @@ from bot.ids import Block, Modal, Work
 from bot.listeners.data_rights import after_forget
 from bot.listeners.home import _home_period, publish_home
 from bot.listeners.rights import admin_allowed
-from bot.listeners.support import defer, defer_in, input_value, team_of, tell_privately, try_slack, user_of
+from bot.listeners.support import input_value, queue_work, team_of, tell_privately, try_slack, user_of
 from bot.notify import Deliverer
 from bot.services import admin, profiles
 from bot.services.export import export_csv
 from bot.services.insights import Period
 from bot.views import admin as admin_views
 from bot.views.text import plural
-from bot.work import Job, settle_in, task
+from bot.work.queue import Job, settle_in, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -60,18 +60,21 @@ def _republish(client: WebClient, body: dict, context: BoltContext, period: Peri
     )
 
 
-def change_period(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
+def change_period(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    period = Period.parse((action.get("selected_option") or {}).get("value"))
-    defer(context, body, Work.ADMIN_HOME, period=period.value, check_rights=True)
+    if admin_allowed(client, body, context):  # rights asked of Slack again at each click
+        period = Period.parse((action.get("selected_option") or {}).get("value"))
+        _republish(client, body, context, period)
 
 
-@task(Work.ADMIN_HOME)
-def show_admin_home(job: Job) -> None:
-    """The admin's home redrawn with its figures; rights asked of Slack again for a button's click."""
+def _show_admin_home(job: Job) -> None:
     if job.extras.get("check_rights") and not admin_allowed(job.client, job.body, job.context):
         return
     _republish(job.client, job.body, job.context, _period_of(job))
+
+
+# Work an earlier version stored for its worker is done the same way.
+task(Work.ADMIN_HOME)(_show_admin_home)
 
 
 def _period_value(view: dict) -> str | None:
@@ -117,18 +120,20 @@ def settings_submitted(ack: Ack, body: dict, view: dict, client: WebClient, cont
     settings: Settings = context["settings"]
     with context["db"].transaction() as session:
         admin.save_settings(session, team_id=team_of(body), defaults=settings.programme, data=data)
-        defer_in(session, context, body, Work.ADMIN_HOME, period=_period_value(view))
+    _republish(client, body, context, _home_period(view))
 
 
 def preview_round(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     if not admin_allowed(client, body, context):
         return
-    # The dry run may outlast the trigger id's 3 seconds: open a waiting modal, the worker fills it in.
+    # The dry run may outlast the trigger id's 3 seconds, and seconds of CPU for a large workspace
+    # would slow every ack here: open a waiting modal, and a worker fills it in.
     opened = client.views_open(
         trigger_id=body["trigger_id"], view=admin_views.build_wait_modal("Next round preview")
     )
-    defer(context, body, Work.ADMIN_PREVIEW, view_id=opened["view"]["id"])
+    with context["db"].transaction() as session:
+        queue_work(session, body, Work.ADMIN_PREVIEW, view_id=opened["view"]["id"])
 
 
 @task(Work.ADMIN_PREVIEW)
@@ -160,8 +165,9 @@ def open_run_confirm(ack: Ack, body: dict, client: WebClient, context: BoltConte
 def run_round_confirmed(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
     allowed = admin_allowed(client, body, context, fresh=False)
     ack()
-    if allowed:
-        defer(context, body, Work.ADMIN_RUN_ROUND, period=_period_value(view))
+    if allowed:  # a worker runs it: exactly once, and no ack waits behind its CPU
+        with context["db"].transaction() as session:
+            queue_work(session, body, Work.ADMIN_RUN_ROUND, period=_period_value(view))
 
 
 @task(Work.ADMIN_RUN_ROUND)
@@ -192,7 +198,8 @@ def run_round_now(job: Job) -> None:
 
 def export_to_dm(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
-    defer(context, body, Work.ADMIN_EXPORT)
+    with context["db"].transaction() as session:  # a worker writes the files: every row, all time
+        queue_work(session, body, Work.ADMIN_EXPORT)
 
 
 @task(Work.ADMIN_EXPORT)

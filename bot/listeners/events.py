@@ -9,37 +9,32 @@ from slack_bolt import App, BoltContext
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import Work
-from bot.listeners.support import defer
-from bot.middleware import done_by_the_worker
 from bot.services import profiles, workspaces
-from bot.services.slack_events import first_delivery, slim_event_body, slim_user_change
-from bot.work import Job, settle_in, task
+from bot.services.slack_events import first_delivery
+from bot.work.queue import settle_in, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
 
 
-def handle_user_change(event: dict, body: dict, context: BoltContext) -> None:
-    # Sent for every profile or status change of anyone in the workspace: the worker does it.
-    defer(context, slim_event_body(body, slim_user_change(event)), Work.USER_CHANGED)
-
-
-@task(Work.USER_CHANGED)
-def apply_user_change(job: Job) -> None:
-    body = job.body
+def apply_user_change(body: dict, context: BoltContext) -> None:
     user = (body.get("event") or {}).get("user") or {}
     user_id = str(user.get("id", ""))
-    db: Database = job.context["db"]
+    db: Database = context["db"]
     with db.transaction() as session:
         if first_delivery(session, body):
-            # Locked: workers apply changes in parallel, and an older copy must not win (Slack's
+            # Locked: changes are applied in parallel, and an older copy must not win (Slack's
             # `updated`, compared in apply_slack_user).
             person = profiles.get_person(
                 session, team_id=body["team_id"], slack_user_id=user_id, for_update=True
             )
             if person is not None:
                 profiles.apply_slack_user(person, user, now=utcnow())
-        settle_in(session, job.context)  # the event id, the change and the task's row go together
+        settle_in(session, context)  # a task of an earlier version: done with what it stored
+
+
+# Work an earlier version stored for its worker is done the same way.
+task(Work.USER_CHANGED)(lambda job: apply_user_change(job.body, job.context))
 
 
 def handle_uninstalled(body: dict, context: BoltContext) -> None:
@@ -61,6 +56,6 @@ def handle_tokens_revoked(event: dict, body: dict, context: BoltContext) -> None
 
 
 def register(app: App) -> None:
-    app.event(done_by_the_worker("user_change"))(handle_user_change)
+    app.event("user_change")(apply_user_change)
     app.event("app_uninstalled")(handle_uninstalled)
     app.event("tokens_revoked")(handle_tokens_revoked)

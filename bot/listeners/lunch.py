@@ -21,7 +21,6 @@ from bot.listeners.lunch_common import (
     proposal_from,
 )
 from bot.listeners.support import (
-    defer_in,
     metadata,
     person_transaction,
     sync_person_from_slack,
@@ -32,7 +31,7 @@ from bot.listeners.support import (
 from bot.services import lunch_and_learn as lunches
 from bot.services.lunch_and_learn import ProposalError
 from bot.views import lunch as views
-from bot.work import Job, task
+from bot.work.queue import task
 from models import LunchSession, Topic, utcnow
 
 logger = logging.getLogger(__name__)
@@ -129,17 +128,16 @@ def _announce_mine(body: dict, respond: Respond, client: WebClient, context: Bol
             [lunch.id, lunch_notices.queue_announcement(session, lunch, channel_id=str(channel_id), now=now)]
             for lunch in pending
         ]
-        if queued:  # the posts go to the worker, queued with the announcements they send
-            defer_in(
-                session,
-                context,
-                body,
-                Work.LUNCH_ANNOUNCE,
-                announcements=queued,
-                channel_id=str(channel_id),
-                origin=origin_channel(body),
-            )
-    if not channel_id:
+    if queued:
+        announce(
+            body,
+            client,
+            context,
+            announcements=queued,
+            channel_id=str(channel_id),
+            origin=origin_channel(body),
+        )
+    elif not channel_id:
         answer(body, respond, client, views.build_no_channel())
     elif not queued:
         answer(body, respond, client, views.build_notice("All your sessions are already announced."))
@@ -148,7 +146,9 @@ def _announce_mine(body: dict, respond: Respond, client: WebClient, context: Bol
 # ----------------------------------------------------------------------------- proposing
 
 
-def handle_proposal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+def handle_proposal_submitted(
+    ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext
+) -> None:
     now = utcnow()
     try:
         proposal = lunches.parse_proposal(proposal_from(view, user_id=user_of(body)), now=now)
@@ -166,38 +166,41 @@ def handle_proposal_submitted(ack: Ack, body: dict, view: dict, context: BoltCon
             if channel_id
             else 0
         )
-        # Joining the channel, posting and telling the proposer go to the worker, queued in the
-        # transaction that stores the session: both happen, or neither.
-        defer_in(
-            session,
-            context,
-            body,
-            Work.LUNCH_ANNOUNCE,
-            announcements=[[lunch.id, told]],
-            channel_id=channel_id,
-            origin=metadata(view).get("channel_id"),
-            sync_user_id=host.slack_user_id if host.slack_user_id != user_of(body) else None,
-        )
+        announced = [[lunch.id, told]]
+        named_host = host.slack_user_id if host.slack_user_id != user_of(body) else None
+    announce(
+        body,
+        client,
+        context,
+        announcements=announced,
+        channel_id=channel_id,
+        origin=metadata(view).get("channel_id"),
+        sync_user_id=named_host,
+    )
 
 
-@task(Work.LUNCH_ANNOUNCE)
-def announce(job: Job) -> None:
-    """Post what was queued for the sessions in the channel and tell the proposer how it went."""
-    extras, db = job.extras, job.context["db"]
-    team_id, user_id, origin = job.work.team_id, user_of(job.body), extras.get("origin")
-    if extras.get("sync_user_id"):  # a host named by someone else: their name comes from Slack first
+def announce(
+    body: dict,
+    client: WebClient,
+    context: BoltContext,
+    *,
+    announcements: list[list[int]],
+    channel_id: str | None,
+    origin: str | None,
+    sync_user_id: str | None = None,
+) -> None:
+    """The announcements are queued in the outbox with their sessions: post them now (the outbox
+    job posts whatever fails here) and tell the proposer how it went."""
+    db: Database = context["db"]
+    team_id, user_id = team_of(body), user_of(body)
+    if sync_user_id:  # a host named by someone else: their name comes from Slack first
         sync_person_from_slack(
-            job.client,
-            db=db,
-            settings=job.context["settings"],
-            team_id=team_id,
-            user_id=extras["sync_user_id"],
+            client, db=db, settings=context["settings"], team_id=team_id, user_id=sync_user_id
         )
-    channel_id = extras.get("channel_id")
-    for session_id, told in extras["announcements"]:
+    for session_id, told in announcements:
         if channel_id:
             _post_announcement(
-                job.client,
+                client,
                 db,
                 team_id=team_id,
                 user_id=user_id,
@@ -211,7 +214,21 @@ def announce(job: Job) -> None:
             lunch = session.get(LunchSession, session_id)
             reply = views.build_post_problem(lunch, channel_id=None, error=None) if lunch else None
         if reply is not None:
-            tell_privately(job.client, user_id=user_id, channel_id=origin, reply=reply)
+            tell_privately(client, user_id=user_id, channel_id=origin, reply=reply)
+
+
+# Work an earlier version stored for its worker is done the same way.
+task(Work.LUNCH_ANNOUNCE)(
+    lambda job: announce(
+        job.body,
+        job.client,
+        job.context,
+        announcements=job.extras["announcements"],
+        channel_id=job.extras.get("channel_id"),
+        origin=job.extras.get("origin"),
+        sync_user_id=job.extras.get("sync_user_id"),
+    )
+)
 
 
 def _post_announcement(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
 
 from bot import lunch_notices
 from bot.ids import Action, Block, Modal, Work
@@ -20,11 +19,10 @@ from bot.listeners.lunch_common import (
     proposal_from,
 )
 from bot.listeners.support import (
-    defer,
-    defer_in,
     input_value,
     metadata,
     person_transaction,
+    team_of,
     tell_privately,
     user_of,
 )
@@ -32,7 +30,7 @@ from bot.services import lunch_and_learn as lunches
 from bot.services.lunch_and_learn import Outcome, ProposalError
 from bot.views import lunch as views
 from bot.views.common import Message
-from bot.work import Job, task
+from bot.work.queue import task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -72,8 +70,8 @@ def handle_menu(
         answer(body, respond, client, reply)
     elif modal is not None:
         open_or_push(client, body, modal)  # here: the trigger id behind this click lasts 3 seconds
-    elif calendar is not None:  # a DM and an upload: three or four Web API calls, in the worker
-        defer(context, body, Work.LUNCH_CALENDAR, **asdict(calendar))
+    elif calendar is not None:
+        send_calendar_file(body, respond, client, calendar)
 
 
 @dataclass(frozen=True)
@@ -84,12 +82,7 @@ class CalendarFile:
     google_url: str
 
 
-@task(Work.LUNCH_CALENDAR)
-def send_calendar_file(job: Job) -> None:
-    _send_ics(job.body, job.respond, job.client, CalendarFile(**job.extras))
-
-
-def _send_ics(body: dict, respond: Respond, client: WebClient, calendar: CalendarFile) -> None:
+def send_calendar_file(body: dict, respond: Respond, client: WebClient, calendar: CalendarFile) -> None:
     """The .ics file in the person's DM (Slack's files upload v2); the Google link if uploads fail."""
     try:
         dm = client.conversations_open(users=user_of(body))["channel"]["id"]
@@ -131,11 +124,11 @@ def handle_edit_submitted(ack: Ack, body: dict, view: dict, client: WebClient, c
                 if change.outcome == Outcome.EDITED
                 else views.build_notice(views.outcome_text(change.outcome, change.lunch))
             )
-            _defer_host_change(session, body, context, change, reply)
     except ProposalError as error:
         ack(response_action="errors", errors=error.errors)
         return
     ack()
+    show_host_change(body, client, context, reply=reply, session_id=_changed_session(change))
 
 
 def _cancel_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
@@ -152,29 +145,40 @@ def _cancel_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
         )
         lunch_notices.tell_cancelled(session, change, reason=reason, now=now)
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
-        _defer_host_change(session, body, context, change, reply)
+    show_host_change(body, client, context, reply=reply, session_id=_changed_session(change))
 
 
-def _defer_host_change(
-    session: Session, body: dict, context: BoltContext, change: lunches.Change, reply: Message
-) -> None:
-    """The edit or cancellation and the DMs it queues are stored in this transaction; the reply, the
-    redrawn announcement and those DMs follow from the worker, queued in the same transaction."""
+def _changed_session(change: lunches.Change) -> int | None:
     changed = change.outcome in (Outcome.EDITED, Outcome.CANCELLED)
-    session_id = change.lunch.id if change.lunch is not None and changed else None
-    defer_in(session, context, body, Work.LUNCH_HOST_CHANGE, reply=reply.as_kwargs(), session_id=session_id)
+    return change.lunch.id if change.lunch is not None and changed else None
 
 
-@task(Work.LUNCH_HOST_CHANGE)
-def show_host_change(job: Job) -> None:
-    reply = Message(**job.extras["reply"])
-    tell_privately(job.client, user_id=user_of(job.body), channel_id=None, reply=reply)
-    session_id = job.extras["session_id"]
+def show_host_change(
+    body: dict, client: WebClient, context: BoltContext, *, reply: Message, session_id: int | None
+) -> None:
+    """The edit or cancellation is stored with the DMs it queues: answer the host, redraw the
+    channel post, and send those DMs now (the outbox job sends whatever fails here)."""
+    tell_privately(client, user_id=user_of(body), channel_id=None, reply=reply)
     if session_id is None:
         return
-    db = job.context["db"]
-    lunch_notices.refresh_announcement(job.client, db, team_id=job.work.team_id, session_id=session_id)
-    lunch_notices.send_queued(job.client, db, team_id=job.work.team_id, session_id=session_id)
+    db = context["db"]
+    lunch_notices.refresh_announcement(client, db, team_id=team_of(body), session_id=session_id)
+    lunch_notices.send_queued(client, db, team_id=team_of(body), session_id=session_id)
+
+
+# Work an earlier version stored for its worker is done the same way.
+task(Work.LUNCH_CALENDAR)(
+    lambda job: send_calendar_file(job.body, job.respond, job.client, CalendarFile(**job.extras))
+)
+task(Work.LUNCH_HOST_CHANGE)(
+    lambda job: show_host_change(
+        job.body,
+        job.client,
+        job.context,
+        reply=Message(**job.extras["reply"]),
+        session_id=job.extras["session_id"],
+    )
+)
 
 
 def register(app: App) -> None:

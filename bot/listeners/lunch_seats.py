@@ -1,11 +1,11 @@
-"""Lunch 'n' Learn seats: Sign up and Cancel store the seat on Bolt's thread; the worker shows it."""
+"""Lunch 'n' Learn seats: Sign up and Cancel."""
 
 from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack, App, BoltContext
-from sqlalchemy.orm import Session
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot import lunch_notices
 from bot.db import Database
@@ -14,16 +14,16 @@ from bot.listeners.lunch_common import (
     answer,
 )
 from bot.listeners.support import (
-    defer_in,
     person_transaction,
     sync_person_from_slack,
+    team_of,
     user_of,
 )
 from bot.services import lunch_and_learn as lunches
 from bot.services.lunch_and_learn import Outcome
 from bot.views import lunch as views
 from bot.views.common import Message
-from bot.work import Job, task
+from bot.work.queue import task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -32,17 +32,21 @@ logger = logging.getLogger(__name__)
 # ----------------------------------------------------------------------------- seats
 
 
-def handle_sign_up(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
+def handle_sign_up(
+    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     ack()
     with person_transaction(body, context) as (session, person):
         change = lunches.sign_up(
             session, session_id=lunches.parse_id(action.get("value")), person=person, now=utcnow()
         )
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch, position=change.position))
-        _defer_seat_change(session, body, context, change, reply)
+    show_seat_change(body, respond, client, context, change=_seat_change(change), reply=reply)
 
 
-def handle_cancel_signup(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
+def handle_cancel_signup(
+    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     ack()
     now = utcnow()
     with person_transaction(body, context) as (session, person):
@@ -51,46 +55,51 @@ def handle_cancel_signup(ack: Ack, body: dict, action: dict, context: BoltContex
         )
         lunch_notices.tell_promoted(session, change, now=now)
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
-        _defer_seat_change(session, body, context, change, reply)
+    show_seat_change(body, respond, client, context, change=_seat_change(change), reply=reply)
 
 
-def _defer_seat_change(
-    session: Session, body: dict, context: BoltContext, change: lunches.Change, reply: Message
+def _seat_change(change: lunches.Change) -> dict:
+    return {
+        "outcome": change.outcome.value,
+        "session_id": change.lunch.id if change.lunch else None,
+        "promoted": bool(change.promoted),
+    }
+
+
+def show_seat_change(
+    body: dict, respond: Respond, client: WebClient, context: BoltContext, *, change: dict, reply: Message
 ) -> None:
-    """The seat is taken or freed in this transaction; the reply, the redrawn post and the DMs
-    follow from the worker, queued in the same transaction."""
-    defer_in(
-        session,
-        context,
-        body,
-        Work.SEAT_CHANGE,
-        outcome=change.outcome.value,
-        session_id=change.lunch.id if change.lunch else None,
-        promoted=bool(change.promoted),
-        reply=reply.as_kwargs(),
-    )
-
-
-@task(Work.SEAT_CHANGE)
-def show_seat_change(job: Job) -> None:
-    answer(job.body, job.respond, job.client, Message(**job.extras["reply"]))
-    session_id = job.extras["session_id"]
-    if session_id is None or Outcome(job.extras["outcome"]) not in (
+    """The seat is stored, and a promoted person's DM queued with it: answer, redraw the channel
+    post, and send the DM now (the outbox job sends it if this fails)."""
+    answer(body, respond, client, reply)
+    session_id = change["session_id"]
+    if session_id is None or Outcome(change["outcome"]) not in (
         Outcome.SIGNED_UP,
         Outcome.WAITLISTED,
         Outcome.LEFT,
         Outcome.LEFT_WAITLIST,
     ):
         return
-    db: Database = job.context["db"]
-    team_id, user_id = job.work.team_id, user_of(job.body)
+    db: Database = context["db"]
+    team_id, user_id = team_of(body), user_of(body)
     # First click from this person: their name comes from Slack before the post shows it.
-    sync_person_from_slack(
-        job.client, db=db, settings=job.context["settings"], team_id=team_id, user_id=user_id
+    sync_person_from_slack(client, db=db, settings=context["settings"], team_id=team_id, user_id=user_id)
+    lunch_notices.refresh_announcement(client, db, team_id=team_id, session_id=session_id)
+    if change["promoted"]:
+        lunch_notices.send_queued(client, db, team_id=team_id, session_id=session_id)
+
+
+# Work an earlier version stored for its worker is done the same way.
+task(Work.SEAT_CHANGE)(
+    lambda job: show_seat_change(
+        job.body,
+        job.respond,
+        job.client,
+        job.context,
+        change=job.extras,
+        reply=Message(**job.extras["reply"]),
     )
-    lunch_notices.refresh_announcement(job.client, db, team_id=team_id, session_id=session_id)
-    if job.extras["promoted"]:
-        lunch_notices.send_queued(job.client, db, team_id=team_id, session_id=session_id)
+)
 
 
 def register(app: App) -> None:

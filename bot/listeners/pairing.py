@@ -16,10 +16,10 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action, Block, Modal, Work
 from bot.listeners.support import (
-    defer_in,
     input_value,
     person_transaction,
     refresh_home,
+    team_of,
     tell_privately,
     try_slack,
     user_of,
@@ -28,7 +28,7 @@ from bot.notify import flush_outbox
 from bot.services import outbox, pairings, profiles
 from bot.services.pairings import Outcome
 from bot.views import pairing as views
-from bot.work import Job, task
+from bot.work.queue import task
 from models import Pairing, Person, utcnow
 
 logger = logging.getLogger(__name__)
@@ -99,29 +99,27 @@ def _answer(
         notices.after_answer(session, change, now=utcnow())
         pairing_id = change.pairing.id if change.pairing else None
         topic = change.pairing.topic.display_name if change.pairing else ""
-        # The Slack calls that show the answer (four to six) go to the worker, queued in the
-        # transaction that stores the answer: both happen, or neither.
-        defer_in(
-            session, context, body, Work.PAIRING_ANSWER, outcome=change.outcome.value, pairing_id=pairing_id
-        )
     if change.outcome == Outcome.DECLINED and pairing_id:
-        # Here, not in the worker: the trigger id behind this click is only good for 3 seconds.
+        # First: the trigger id behind this click is only good for 3 seconds.
         try_slack(
             client.views_open,
             trigger_id=body["trigger_id"],
             view=views.build_decline_modal(pairing_id, topic=topic),
         )
+    show_answer(body, respond, client, context, outcome=change.outcome, pairing_id=pairing_id)
 
 
-@task(Work.PAIRING_ANSWER)
-def show_answer(job: Job) -> None:
-    outcome, pairing_id = Outcome(job.extras["outcome"]), job.extras["pairing_id"]
-    _ephemeral(job.respond, OUTCOME_TEXT[outcome])
+def show_answer(
+    body: dict, respond: Respond, client: WebClient, context: BoltContext, *, outcome: Outcome, pairing_id
+) -> None:
+    """The answer is stored, its messages to the other person queued in the outbox with it: send
+    them now (the outbox job sends whatever fails here), and show both people the new state."""
+    _ephemeral(respond, OUTCOME_TEXT[outcome])
     if outcome in (Outcome.BOTH_ACCEPTED, Outcome.DECLINED, Outcome.WAITING_FOR_OTHER) and pairing_id:
-        db: Database = job.context["db"]
-        _redraw_proposals(job.client, db, pairing_id)
-        flush_outbox(db, job.client, team_id=job.work.team_id, key_prefix=f"pairing:{pairing_id}:")
-        refresh_home(job.client, job.context, team_id=job.work.team_id, user_id=user_of(job.body))
+        db: Database = context["db"]
+        _redraw_proposals(client, db, pairing_id)
+        flush_outbox(db, client, team_id=team_of(body), key_prefix=f"pairing:{pairing_id}:")
+        refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
 def accept_pairing(ack, body, action, respond, client, context) -> None:
@@ -163,7 +161,7 @@ def checkin_met(
     )
 
 
-def checkin_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+def checkin_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
     try:
         rating = pairings.validate_rating(input_value(view, Block.RATING))
     except ValueError as error:
@@ -184,19 +182,18 @@ def checkin_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) ->
         if change.outcome == Outcome.ENDED and change.pairing:
             notices.enqueue_feedback_request(session, change.pairing, now=utcnow())
         pairing_id = change.pairing.id if change.pairing else None
-        defer_in(session, context, body, Work.CHECKIN, outcome=change.outcome.value, pairing_id=pairing_id)
+    show_checkin(body, client, context, outcome=change.outcome, pairing_id=pairing_id)
 
 
-@task(Work.CHECKIN)
-def show_checkin(job: Job) -> None:
+def show_checkin(
+    body: dict, client: WebClient, context: BoltContext, *, outcome: Outcome, pairing_id
+) -> None:
     """The meeting is logged; the thanks, and at the end of a pairing its feedback requests."""
-    outcome, pairing_id = Outcome(job.extras["outcome"]), job.extras["pairing_id"]
-    notice = views.build_notice(OUTCOME_TEXT[outcome])
-    tell_privately(job.client, user_id=user_of(job.body), channel_id=None, reply=notice)
+    tell_privately(
+        client, user_id=user_of(body), channel_id=None, reply=views.build_notice(OUTCOME_TEXT[outcome])
+    )
     if outcome == Outcome.ENDED and pairing_id:
-        flush_outbox(
-            job.context["db"], job.client, team_id=job.work.team_id, key_prefix=f"pairing:{pairing_id}:"
-        )
+        flush_outbox(context["db"], client, team_id=team_of(body), key_prefix=f"pairing:{pairing_id}:")
 
 
 def checkin_not_yet(ack: Ack, respond: Respond) -> None:
@@ -232,7 +229,7 @@ def checkin_done(
         flush_outbox(context["db"], client, team_id=team_id, key_prefix=f"pairing:{change.pairing.id}:")
 
 
-def feedback_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+def feedback_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
     try:
         rating = pairings.validate_rating(input_value(view, Block.RATING))
     except ValueError as error:
@@ -248,13 +245,35 @@ def feedback_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -
             note=(input_value(view, Block.NOTE) or "").strip()[:1000],
             now=utcnow(),
         )
-        defer_in(session, context, body, Work.FEEDBACK, saved=saved)
+    show_feedback_saved(body, client, saved=saved)
 
 
-@task(Work.FEEDBACK)
-def show_feedback_saved(job: Job) -> None:
-    text = ":pray: Thank you for the feedback!" if job.extras["saved"] else OUTCOME_TEXT[Outcome.NOT_FOUND]
-    tell_privately(job.client, user_id=user_of(job.body), channel_id=None, reply=views.build_notice(text))
+def show_feedback_saved(body: dict, client: WebClient, *, saved: bool) -> None:
+    text = ":pray: Thank you for the feedback!" if saved else OUTCOME_TEXT[Outcome.NOT_FOUND]
+    tell_privately(client, user_id=user_of(body), channel_id=None, reply=views.build_notice(text))
+
+
+# Work an earlier version stored for its worker is done the same way.
+task(Work.PAIRING_ANSWER)(
+    lambda job: show_answer(
+        job.body,
+        job.respond,
+        job.client,
+        job.context,
+        outcome=Outcome(job.extras["outcome"]),
+        pairing_id=job.extras["pairing_id"],
+    )
+)
+task(Work.CHECKIN)(
+    lambda job: show_checkin(
+        job.body,
+        job.client,
+        job.context,
+        outcome=Outcome(job.extras["outcome"]),
+        pairing_id=job.extras["pairing_id"],
+    )
+)
+task(Work.FEEDBACK)(lambda job: show_feedback_saved(job.body, job.client, saved=job.extras["saved"]))
 
 
 def mark_learned(ack: Ack, body: dict, action: dict, respond: Respond, context: BoltContext) -> None:

@@ -17,8 +17,10 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import INPUT_ACTION
 from bot.services import profiles
+from bot.slack.app_home import publish_home
 from bot.views.common import Message
-from bot.work import settle_in
+from bot.work import queue
+from bot.work.queue import settle_in
 from models import Person, utcnow
 
 logger = logging.getLogger(__name__)
@@ -123,8 +125,6 @@ def person_transaction(body: dict[str, Any], context: BoltContext) -> Iterator[t
 
 def refresh_home(client: WebClient, context: BoltContext, *, team_id: str, user_id: str) -> None:
     """Redraw the person's App Home after a change, so it never shows stale state."""
-    from bot.listeners.home import publish_home  # the home module itself uses these helpers
-
     publish_home(
         client,
         db=context["db"],
@@ -135,24 +135,10 @@ def refresh_home(client: WebClient, context: BoltContext, *, team_id: str, user_
     )
 
 
-def defer(context: BoltContext, body: dict[str, Any], kind: str, **extras: Any) -> None:
-    """Hand the rest of a listener to the worker (bot/work.py), after the ack has gone back.
-
-    `kind` names a task registered with bot.work.task; `extras` must be JSON values. If it cannot
-    be stored, or fails, the person is told kindly, as Bolt's error handler would."""
-    from bot.listeners.errors import handle_error
-
-    client = context.client
-
-    def tell_the_person(error: Exception) -> None:
-        handle_error(error, body, client, None)
-
-    context["work"].add(team_id=team_of(body), kind=kind, body=body, extras=extras, on_lost=tell_the_person)
-
-
-def defer_in(session: Session, context: BoltContext, body: dict[str, Any], kind: str, **extras: Any) -> None:
-    """defer() inside the caller's transaction: what it stores and the follow-up commit together."""
-    context["work"].add(team_id=team_of(body), kind=kind, body=body, extras=extras, session=session)
+def queue_work(session: Session, body: dict[str, Any], kind: str, **extras: Any) -> None:
+    """Work too heavy for the web process, or that must happen exactly once (a round), stored in
+    the caller's transaction for a worker (bot/work/). `extras` must be JSON values."""
+    queue.enqueue(session, team_id=team_of(body), kind=kind, body=body, extras=extras, now=utcnow())
 
 
 def try_slack(call: Any, *args: Any, **kwargs: Any) -> Any:

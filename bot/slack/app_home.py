@@ -1,0 +1,60 @@
+"""Drawing one person's App Home: a use case that listeners (and tasks) call after a change."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Settings
+from bot.db import Database
+from bot.services import admin, insights, profiles
+from bot.services.insights import Period
+from bot.services.programme import next_matching_round
+from bot.views import admin as admin_views
+from bot.views.home import build_home
+from models import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+def publish_home(
+    client: WebClient,
+    *,
+    db: Database,
+    settings: Settings,
+    team_id: str,
+    user_id: str,
+    period: Period | None = None,
+    only_if_opened: bool = False,
+) -> None:
+    """Build and publish one person's App Home (with the admin section for admins).
+
+    `only_if_opened`: skip people who never opened the Home tab; they get it fresh when they do."""
+    now = utcnow()
+    with db.transaction() as session:
+        person = profiles.get_or_create_person(
+            session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
+        )
+        if only_if_opened and person.home_opened_at is None:
+            return
+        programme = profiles.programme_settings(session, team_id=team_id, defaults=settings.programme)
+        admin_blocks, home_state = [], None
+        if admin.is_admin(person, slack_user_id=user_id, admin_user_ids=settings.admin_user_ids):
+            period = period or Period.LAST_4_WEEKS
+            report = insights.build_report(session, team_id=team_id, period=period, now=now)
+            admin_blocks = admin_views.build_admin_section(report, programme)
+            home_state = {"period": period.value}
+        view = build_home(
+            person,
+            insights.person_overview(session, person=person, now=now),
+            next_round=next_matching_round(programme, now=now),
+            admin_blocks=admin_blocks,
+            private_metadata=home_state,
+        )
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as error:
+        # Callers publish after their real work is done: a stale home must not undo or hide it.
+        logger.warning("could not publish App Home: %s", error.response.get("error"))
