@@ -24,9 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select
 
-from bot import migrations, notices, sample_org
+from bot import migrations
+from bot.cli import sample_org
 from bot.config import ProgrammeDefaults
 from bot.db import Database
+from bot.delivery import pairing_notices as notices
 from bot.services import pending_work, profiles
 from models import OutboxMessage, utcnow
 
@@ -100,8 +102,8 @@ def seed_sample_org(url: str, people: int, *, seed: int = 1) -> list[sample_org.
 def queue_round(url: str, pairs: int) -> tuple[int, int]:
     """A sample organisation big enough for about `pairs` pairs, and its round run for real.
 
-    bot.notices.run_round_and_notify queues each pair's two proposal DMs in the outbox, in the
-    round's own transaction. Returns (pairs made, outbox rows).
+    bot.delivery.pairing_notices.run_round_and_notify queues each pair's two proposal DMs in the
+    outbox, in the round's own transaction. Returns (pairs made, outbox rows).
     """
     seed_sample_org(url, math.ceil(pairs / PAIRS_PER_PERSON))
     database = Database(url)
@@ -213,9 +215,9 @@ def count_log_problems(lines: Iterable[str]) -> dict[str, int]:
 def delivery_figures(fake: Any, rows: Iterable[tuple[int, str]]) -> tuple[dict[str, int], dict[int, float]]:
     """What reached the fake Slack against the outbox rows (id, recipient) it should hold.
 
-    Messages are matched to rows by the outbox id in their metadata (bot.notify); returns the
+    Messages are matched to rows by the outbox id in their metadata (bot.delivery.sender); returns the
     figures and the ts of each row's first message."""
-    from bot.notify import METADATA_EVENT
+    from bot.delivery.sender import METADATA_EVENT
 
     per_row: Counter[int] = Counter()
     per_channel: Counter[str] = Counter()

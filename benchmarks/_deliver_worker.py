@@ -1,4 +1,4 @@
-"""A stand-in for the clock process's delivery: drains the outbox with bot.notify's Deliverer.
+"""A stand-in for the clock process's delivery: drains the outbox with bot.delivery.sender's Deliverer.
 
     python benchmarks/_deliver_worker.py --database URL --slack-url URL --rate N [options]
 
@@ -32,9 +32,9 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.db import Database
-from bot.notify import DeliveryReport, Pacer
+from bot.delivery.sender import DeliveryReport, Pacer
 from bot.scheduler import job_context
-from bot.slack_client import build_web_client
+from bot.slack.client import build_web_client
 from models import OutboxMessage, OutboxStatus
 
 

@@ -1,4 +1,4 @@
-"""Serve Flipside (or the bare baseline) over bot.web.make_http_server, in its own process.
+"""Serve Flipside (or the bare baseline) over bot.slack.http.make_http_server, in its own process.
 
     python benchmarks/_serve_http.py --app flipside --database sqlite:///x.db --slack-url http://...
 
@@ -42,7 +42,7 @@ from bot import create_app
 from bot.config import Settings
 from bot.db import Database
 from bot.runtime import WorkerChild, freeze_startup_objects
-from bot.web import WsgiApp, build_wsgi_app, make_http_server, serve_in_thread
+from bot.slack.http import WsgiApp, build_wsgi_app, make_http_server, serve_in_thread
 
 
 class Timings:

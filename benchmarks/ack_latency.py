@@ -2,7 +2,7 @@
 
     python benchmarks/ack_latency.py [--requests 500 --clients 20 --pairs 3] [--quick] [--diagnose]
 
-Both apps run in HTTP mode on bot.web.make_http_server (the server `python app.py` uses), each in
+Both apps run in HTTP mode on bot.slack.http.make_http_server (the server `python app.py` uses), each in
 its own process: Flipside from bot.create_app on a migrated SQLite file holding the demo's sample
 organisation, its Web API calls going to tests.fakeslack.FakeSlack in this process; the bare app
 from benchmarks/bare_app.py. The clients are 20 threads spread over a few more processes, so
@@ -54,7 +54,7 @@ from _common import (
 )
 from _loadgen import FORM, Request, Results, run_clients
 
-from bot.sample_org import DIGITAL_TOPICS, EXPERIENCE_TOPICS
+from bot.cli.sample_org import DIGITAL_TOPICS, EXPERIENCE_TOPICS
 from tests import payloads
 from tests.fakeslack import RESPONSE_URL_METHOD, FakeSlack
 

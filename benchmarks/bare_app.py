@@ -1,7 +1,7 @@
 """The baseline: a bare Bolt app that only acks what the benchmarks send Flipside.
 
 Same Bolt settings as bot.create_app (process_before_response=False, signature checks on), same
-WSGI adapter (bot.web.build_wsgi_app), no middleware, no database, no Web API calls. Under gunicorn:
+WSGI adapter (bot.slack.http.build_wsgi_app), no middleware, no database, no Web API calls. Under gunicorn:
 
     SLACK_SIGNING_SECRET=... gunicorn benchmarks.bare_app:application
 """
@@ -19,7 +19,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.ids import Action, Command, Modal
-from bot.web import WsgiApp, build_wsgi_app
+from bot.slack.http import WsgiApp, build_wsgi_app
 
 # Never talks to Slack; a client pointed at the loopback keeps any accident off the network.
 UNUSED_API_URL = "http://127.0.0.1:9/api/"

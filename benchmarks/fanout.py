@@ -10,9 +10,10 @@ minute, the highest the setting takes, so 10,000 DMs take under two minutes) and
 tests.fakeslack.FakeSlack enforces the same rate with a burst of 5 (the Pacer's burst), answering
 429 + Retry-After above it.
 
-The round is real: the demo's sample organisation (bot.sample_org) stored through the services,
-then bot.notices.run_round_and_notify, which queues each pair's two proposal DMs in the outbox. A
-separate process (benchmarks/_deliver_worker.py --job, like the clock) runs the deliver-outbox job
+The round is real: the demo's sample organisation (bot.cli.sample_org) stored through the services,
+then bot.delivery.pairing_notices.run_round_and_notify, which queues each pair's two proposal
+DMs in the outbox. A separate process (benchmarks/_deliver_worker.py --job, like the clock) runs the
+deliver-outbox job
 with the Deliverer and Pacer bot.scheduler.job_context builds. Printed: the achieved rate at the
 fake (first to last accepted message), the limit and their ratio (goal >= 0.9), the 429s, and per
 outbox row (each message carries its outbox id in metadata) the lost (goal 0) and duplicated

@@ -2,7 +2,7 @@
 
     python benchmarks/faults.py [--pairs 2000 --kills 10 --seed 1] [--quick] [--database postgresql]
 
-A real round (the demo's sample organisation, bot.notices.run_round_and_notify) queues each
+A real round (the demo's sample organisation, bot.delivery.pairing_notices.run_round_and_notify) queues each
 pair's two proposal DMs in the outbox: 2,000 pairs, about 4,000 rows. Then, ten times, a delivery
 process starts (benchmarks/_deliver_worker.py: the clock's Deliverer and Pacer from
 bot.scheduler.job_context, with claims going stale after 2 seconds instead of 2 minutes so the

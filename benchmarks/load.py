@@ -61,9 +61,9 @@ from _common import (
 from _loadgen import FORM, Request, Results, run_clients
 from sqlalchemy import select
 
+from bot.cli.sample_org import DEPARTMENTS, DIGITAL_TOPICS, EXPERIENCE_TOPICS
 from bot.db import Database
 from bot.ids import Action, Block, Modal
-from bot.sample_org import DEPARTMENTS, DIGITAL_TOPICS, EXPERIENCE_TOPICS
 from models import CareerStage, Person, Wish
 from tests import payloads
 from tests.fakeslack import RESPONSE_URL_METHOD, FakeSlack

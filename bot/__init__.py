@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.listeners import register_all
 from bot.middleware import FlipsideMiddleware
-from bot.slack_client import build_web_client
+from bot.slack.client import build_web_client
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def create_app(
     settings.check_slack_credentials()
     oauth = None
     if settings.oauth_enabled:
-        from bot.oauth import oauth_settings
+        from bot.slack.oauth import oauth_settings
 
         oauth = oauth_settings(settings, database)
     app = App(

@@ -31,7 +31,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.cli.demo import run_demo
 
     return run_demo(
         database_url=args.database, people=args.people, seed=args.seed, chart_path=args.chart or None
@@ -39,7 +39,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from bot import notices
+    from bot.delivery import pairing_notices as notices
     from bot.services import rounds, workspaces
 
     settings = _settings()
@@ -67,8 +67,8 @@ def cmd_match(args: argparse.Namespace) -> int:
         else:
             print(f"{team_id} {summary.round_key}: this week's round already ran; nothing changed")
     if not args.dry_run and settings.slack_bot_token:
-        from bot.notify import Deliverer
-        from bot.slack_client import build_web_client
+        from bot.delivery.sender import Deliverer
+        from bot.slack.client import build_web_client
 
         report = Deliverer(database, build_web_client(settings)).deliver_due()
         print(f"delivered {report.sent} messages ({report.failed} failed, {report.retried} to retry)")
@@ -77,7 +77,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def _job_context(settings: Settings):
     from bot.scheduler import job_context
-    from bot.slack_client import build_web_client
+    from bot.slack.client import build_web_client
 
     database = open_database(settings)
     return job_context(settings=settings, database=database, client=build_web_client(settings))
@@ -132,7 +132,7 @@ def cmd_clock(args: argparse.Namespace) -> int:
 
     from bot.runtime import reactivate_workspace
     from bot.scheduler import build_scheduler
-    from bot.slack_client import build_web_client
+    from bot.slack.client import build_web_client
 
     settings = load_settings(require_slack=True)
     database = open_database(settings)
@@ -164,7 +164,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.cli_admin import AdminCommandError, export_command
+    from bot.cli.admin import AdminCommandError, export_command
 
     database = open_database(_settings())
     try:
@@ -178,7 +178,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.cli_admin import AdminCommandError, report_text
+    from bot.cli.admin import AdminCommandError, report_text
 
     database = open_database(_settings())
     try:

@@ -82,10 +82,10 @@ def freeze_startup_objects() -> None:
 def build_worker(settings: Settings, database: Database, *, threads: int = DEFAULT_THREADS) -> Worker:
     """The worker that runs stored work (bot/work/), with a Web API client per workspace."""
     import bot.listeners  # noqa: F401  (registers every task)
+    from bot.delivery.sender import process_owner
     from bot.listeners.errors import handle_error
-    from bot.notify import process_owner
-    from bot.oauth import token_resolver
-    from bot.slack_client import build_web_client
+    from bot.slack.client import build_web_client
+    from bot.slack.oauth import token_resolver
 
     token_for = token_resolver(settings, database)
     clients: dict[str, WebClient] = {}
@@ -128,7 +128,7 @@ def run_worker(*, threads: int = DEFAULT_THREADS) -> None:
 def start_app() -> None:
     """`python app.py`: the web side, the scheduler and the worker's threads, in this one process."""
     from bot.scheduler import build_scheduler
-    from bot.web import build_wsgi_app, make_http_server
+    from bot.slack.http import build_wsgi_app, make_http_server
 
     settings = load_settings(require_slack=True)
     database = open_database(settings)

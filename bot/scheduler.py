@@ -13,9 +13,9 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery.sender import Deliverer, Pacer
 from bot.jobs import all_jobs
 from bot.jobs.base import JobContext, JobSpec
-from bot.notify import Deliverer, Pacer
 from models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ JOB_DEFAULTS = {
 def job_context(
     *, settings: Settings, database: Database, client: WebClient, now: Callable[[], datetime] = utcnow
 ) -> JobContext:
-    from bot.oauth import token_resolver
+    from bot.slack.oauth import token_resolver
 
     # Burst 1: slack_sdk's 429 retry bypasses the pacer, so a refilled burst right after a 429
     # would trip the limit again (measured: 0.24 of the allowed rate with 5, 0.975 with 1).

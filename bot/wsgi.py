@@ -8,7 +8,7 @@ import sys
 from dotenv import load_dotenv
 
 from bot.runtime import StartupError, build_app, freeze_startup_objects, load_settings, open_database
-from bot.web import build_wsgi_app
+from bot.slack.http import build_wsgi_app
 
 load_dotenv()
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

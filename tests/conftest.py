@@ -20,7 +20,7 @@ from bot import create_app, migrations
 from bot.config import Settings
 from bot.db import Database
 from bot.runtime import build_worker
-from bot.web import build_wsgi_app, make_http_server, serve_in_thread
+from bot.slack.http import build_wsgi_app, make_http_server, serve_in_thread
 from bot.work.worker import Worker
 from tests import payloads
 from tests.fakeslack import FakeSlack

@@ -11,9 +11,9 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.config import ProgrammeDefaults
-from bot.notify import METADATA_EVENT, Deliverer
+from bot.delivery.sender import METADATA_EVENT, Deliverer
 from bot.services import outbox, profiles
-from bot.slack_client import retry_handlers
+from bot.slack.client import retry_handlers
 from bot.views.common import Message
 from models import OutboxMessage, OutboxStatus, utcnow
 

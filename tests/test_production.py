@@ -144,7 +144,7 @@ def test_procfile_runs_web_under_gunicorn_a_worker_a_clock_and_migrations_on_rel
 def test_the_worker_finds_a_workspace_installed_inside_an_enterprise_grid_org(fake_slack, database):
     from slack_sdk.oauth.installation_store import Installation
 
-    from bot.oauth import installation_store, token_resolver
+    from bot.slack.oauth import installation_store, token_resolver
     from bot.work.worker import enterprise_of
 
     settings = oauth_settings(fake_slack, database)

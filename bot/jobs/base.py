@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db import Database
-from bot.notify import Deliverer
+from bot.delivery.sender import Deliverer
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.delivery.lunch_notices import join_channel
 from bot.jobs.base import JobContext, JobSpec, for_each_workspace
-from bot.lunch_notices import join_channel
 from bot.services import lunch_and_learn as lunches
 from bot.services import profiles
 from bot.views import lunch as views

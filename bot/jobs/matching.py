@@ -6,7 +6,7 @@ from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import notices
+from bot.delivery import pairing_notices as notices
 from bot.jobs.base import JobContext, JobSpec, for_each_workspace
 from bot.services import pairings, rounds
 from bot.services.rounds import UNANSWERED_LIMIT

@@ -18,14 +18,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.db import Database
-from bot.forget import forget_person
+from bot.delivery import pairing_notices as notices
+from bot.delivery.forgetting import forget_person
+from bot.delivery.sender import Deliverer
 from bot.ids import Action as A
 from bot.ids import Block, Modal, Work
 from bot.listeners.data_rights import after_forget
 from bot.listeners.home import _home_period, publish_home
 from bot.listeners.rights import admin_allowed
 from bot.listeners.support import input_value, queue_work, team_of, tell_privately, try_slack, user_of
-from bot.notify import Deliverer
 from bot.services import admin, profiles
 from bot.services.export import export_csv
 from bot.services.insights import Period
@@ -172,8 +173,6 @@ def run_round_confirmed(ack: Ack, body: dict, view: dict, client: WebClient, con
 
 @task(Work.ADMIN_RUN_ROUND)
 def run_round_now(job: Job) -> None:
-    from bot import notices  # the pairing lifecycle's module: the round and its DMs together
-
     db: Database = job.context["db"]
     settings: Settings = job.context["settings"]
     team_id = team_of(job.body)

@@ -1,5 +1,5 @@
 """Data rights in Slack: `/mentoring forget` with its confirmation, and what everyone affected
-sees afterwards (bot.forget decides and queues)."""
+sees afterwards (bot.delivery.forgetting decides and queues)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import json
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.forget import forget_person
+from bot.delivery.forgetting import forget_person
+from bot.delivery.lunch_notices import refresh_announcement
+from bot.delivery.sender import Deliverer
 from bot.ids import Modal
 from bot.listeners.support import metadata, team_of, tell_privately, user_of
-from bot.lunch_notices import refresh_announcement
-from bot.notify import Deliverer
 from bot.services import admin
 from bot.views import admin as admin_views
 from bot.views.home import build_forgotten_home

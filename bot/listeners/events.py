@@ -43,7 +43,7 @@ def handle_uninstalled(body: dict, context: BoltContext) -> None:
     with db.transaction() as session:
         workspaces.mark_uninstalled(session, team_id=body["team_id"], now=utcnow())
     if settings.oauth_enabled:  # its tokens are dead: forget them (a reinstall brings new ones)
-        from bot.oauth import installation_store
+        from bot.slack.oauth import installation_store
 
         installation_store(settings, db).delete_all(enterprise_id=None, team_id=body["team_id"])
     logger.info("workspace uninstalled or tokens revoked; its jobs stop, its data stays")

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import lunch_notices
+from bot.delivery import lunch_notices
 from bot.ids import Action, Block, Modal, Work
 from bot.listeners.lunch_common import (
     admin_ids,

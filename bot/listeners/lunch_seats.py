@@ -7,8 +7,8 @@ import logging
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import lunch_notices
 from bot.db import Database
+from bot.delivery import lunch_notices
 from bot.ids import Action, Work
 from bot.listeners.lunch_common import (
     answer,

@@ -11,9 +11,10 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import notices
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery import pairing_notices as notices
+from bot.delivery.sender import flush_outbox
 from bot.ids import Action, Block, Modal, Work
 from bot.listeners.support import (
     input_value,
@@ -24,7 +25,6 @@ from bot.listeners.support import (
     try_slack,
     user_of,
 )
-from bot.notify import flush_outbox
 from bot.services import outbox, pairings, profiles
 from bot.services.pairings import Outcome
 from bot.views import pairing as views

@@ -1,7 +1,7 @@
 """The outbox: every message a job must send is a row first, so nothing is sent twice or lost.
 
 A job decides and enqueues in one transaction (a re-run hits the unique dedupe key and adds
-nothing); `bot.notify` then claims rows, sends them and marks them sent.
+nothing); `bot.delivery.sender` then claims rows, sends them and marks them sent.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def claim(
     """Mark up to `limit` due rows as being sent by `owner`, and return them.
 
     Rows another sender claimed more than `stale_after` ago are taken over: that sender died, and
-    bot.notify checks Slack's history before sending them again.
+    bot.delivery.sender checks Slack's history before sending them again.
     """
     due = or_(
         (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.send_after <= now),

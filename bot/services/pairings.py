@@ -1,5 +1,5 @@
 """A pairing's life: proposed -> both accept -> introduced -> check-ins -> completed (or declined,
-expired). Pure state changes; bot.notices turns each change into messages."""
+expired). Pure state changes; bot.delivery.pairing_notices turns each change into messages."""
 
 from __future__ import annotations
 

@@ -139,7 +139,7 @@ def run_round(
 ) -> RoundSummary:
     """Run this week's round once: a second call in the same week (another process, a retry) is a
     no-op thanks to the unique (team, round key). The caller queues the DMs in the same
-    transaction (bot.notices), so pairings and their messages commit together."""
+    transaction (bot.delivery.pairing_notices), so pairings and their messages commit together."""
     settings = profiles.programme_settings(session, team_id=team_id, defaults=defaults)
     key = force_key or round_key(settings, now=now)
     if session.scalar(

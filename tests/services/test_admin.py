@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.cli_admin import AdminCommandError, export_command, report_text, resolve_team
+from bot.cli.admin import AdminCommandError, export_command, report_text, resolve_team
 from bot.config import ProgrammeDefaults
 from bot.ids import Block
 from bot.services import admin, export, insights, outbox, profiles

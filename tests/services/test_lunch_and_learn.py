@@ -718,7 +718,7 @@ def test_google_calendar_link_carries_the_event():
 def test_demo_proposes_sessions_fills_seats_and_prints_what_the_channel_reads(db):
     import random
 
-    from bot.demo_lunch import demo_lunch
+    from bot.cli.demo_lunch import demo_lunch
 
     with db.transaction() as session:
         _demand(session, "Canva", 12, [("UTEACH", CareerStage.EARLY, SkillLevel.EXPERT)])
@@ -734,7 +734,7 @@ def test_demo_proposes_sessions_fills_seats_and_prints_what_the_channel_reads(db
 def test_demo_copes_with_an_empty_workspace(db):
     import random
 
-    from bot.demo_lunch import demo_lunch
+    from bot.cli.demo_lunch import demo_lunch
 
     with db.transaction() as session:
         assert "too small" in demo_lunch(session, team_id=TEAM, now=NOW, rng=random.Random(1))

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.notify import flush_outbox
+from bot.delivery.sender import flush_outbox
 from bot.services import lunch_and_learn as lunches
 from bot.services.lunch_and_learn import Outcome
 from bot.views import lunch as views

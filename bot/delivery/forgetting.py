@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.db import Database
-from bot.lunch_notices import tell_cancelled
+from bot.delivery.lunch_notices import tell_cancelled
 from bot.services import admin
 from bot.services import lunch_and_learn as lunches
 from bot.views import admin as admin_views

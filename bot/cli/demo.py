@@ -13,10 +13,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot import migrations, notices, sample_org
-from bot.cli_admin import report_text
+from bot import migrations
+from bot.cli import sample_org
+from bot.cli.admin import report_text
 from bot.config import ProgrammeDefaults
 from bot.db import Database
+from bot.delivery import pairing_notices as notices
 from bot.services import insights, learning, pairings, profiles
 from bot.services.insights import Period
 from bot.views.chart import build_career_stage_chart
@@ -188,7 +190,7 @@ def extra_sections(
 
 
 def print_lunch_and_learn(database: Database, *, now, rng: random.Random) -> None:
-    from bot.demo_lunch import demo_lunch
+    from bot.cli.demo_lunch import demo_lunch
 
     _heading("Lunch 'n' Learn")
     with database.transaction() as session:

@@ -112,7 +112,7 @@ class Deliverer:
     pacer: Pacer | None = None
     batch_size: int = 50
     stale_after: timedelta = STALE_CLAIM
-    # Multi-workspace installs have one bot token per workspace (bot.oauth.token_resolver).
+    # Multi-workspace installs have one bot token per workspace (bot.slack.oauth.token_resolver).
     token_for: Callable[[str], str | None] | None = None
 
     def _token(self, row: OutboxMessage) -> dict[str, str]:
