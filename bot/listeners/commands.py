@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import Command
+from bot.listeners import data_rights, pairing
 from bot.listeners.support import refresh_home
 from bot.services import learning, profiles
 from bot.services.programme import next_matching_round
@@ -92,8 +93,6 @@ def _set_paused(paused: bool) -> Callable[..., None]:
 
 def mentoring_subcommands() -> dict[str, Callable[..., None]]:
     """`/mentoring WORD` -> its handler; the pairing and data-rights ones live with their surfaces."""
-    from bot.listeners import data_rights, pairing  # they import this module's helpers
-
     return {
         "help": _mentoring_help,
         "profile": _mentoring_profile,
