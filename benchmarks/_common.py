@@ -29,7 +29,7 @@ from bot.cli import sample_org
 from bot.config import ProgrammeDefaults
 from bot.db import Database
 from bot.delivery import pairing_notices as notices
-from bot.services import pending_work, profiles
+from bot.services import profiles
 from models import OutboxMessage, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,19 +244,3 @@ def delivery_figures(fake: Any, rows: Iterable[tuple[int, str]]) -> tuple[dict[s
         "recipients_with_several": sum(1 for want in expected_per_channel.values() if want > 1),
     }
     return figures, first_ts
-
-
-def wait_for_drain(url: str, timeout: float = 300) -> float:
-    """Seconds until the worker has done every handed-over task (pending_work is empty)."""
-    database = Database(url)
-    started = time.perf_counter()
-    try:
-        while True:
-            with database.read_only() as session:
-                if not pending_work.backlog(session):
-                    return time.perf_counter() - started
-            if time.perf_counter() - started > timeout:
-                raise RuntimeError("the worker did not finish the handed-over work")
-            time.sleep(0.05)
-    finally:
-        database.dispose()

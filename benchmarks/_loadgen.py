@@ -17,8 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# One request: (kind, content type, body). Bodies are signed when sent, so they never go stale.
-Request = tuple[str, str, str]
+# One request: (kind, content type, body, key). Bodies are signed when sent, so they never go stale;
+# the key names the reply the request should bring (see _setups.reply_key).
+Request = tuple[str, str, str, str]
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -28,7 +29,8 @@ class Sample:
     latency: float  # seconds from (intended) send to the whole answer read
     status: int  # HTTP status, 0 when the connection failed
     error: str | None
-    at: float  # time.monotonic() when sent
+    at: float  # time.monotonic() when sent (or due): the same clock as tests.fakeslack.Call.at
+    key: str = ""
 
 
 @dataclass
@@ -139,7 +141,7 @@ def _client(
     due = begin + (random.random() * interval if interval else 0.0)
     sent = 0
     while (count is None or sent < count) and (seconds is None or time.monotonic() - begin < seconds):
-        kind, content_type, body = plan[sent % len(plan)]
+        kind, content_type, body, key = plan[sent % len(plan)]
         sent += 1
         if interval:
             pause = due - time.monotonic()
@@ -156,6 +158,6 @@ def _client(
                 error = f"HTTP {status}"
         except Exception as exc:  # refused, reset, timed out: all count as errors
             error = type(exc).__name__
-        mine.append(Sample(kind, time.monotonic() - start, status, error, start))
+        mine.append(Sample(kind, time.monotonic() - start, status, error, start, key))
     with lock:
         out.extend(mine)
