@@ -63,6 +63,7 @@ WISHES_PER_PERSON = 5
 ZIPF_EXPONENT = 1.0  # topic popularity ~ 1 / rank
 DIGITAL_TOPIC_SHARE = 0.35
 # How much more likely each career stage is to teach / to want a digital topic.
+GOAL_SECONDS = 3.0  # for the default 10,000 people
 DIGITAL_TEACHING_BIAS = (3.0, 1.8, 0.8, 0.5)
 DIGITAL_LEARNING_BIAS = (0.7, 1.0, 2.0, 3.0)
 SKILL_LEVEL_SHARES = (0.30, 0.45, 0.25)
@@ -305,6 +306,8 @@ def time_optimal_round(
     for name, seconds in [("build candidates", builds), ("solve", solves), ("total", totals)]:
         print(f"  {name:18} {min(seconds):6.2f} {statistics.median(seconds):7.2f}")
     print(f"  total score        {optimal.total_score:,.0f}")
+    met = "met" if statistics.median(totals) < GOAL_SECONDS else "MISSED"
+    print(f"  goal: a round (median total) under {GOAL_SECONDS:g} s: {met}")
     return optimal, candidates, round_input
 
 

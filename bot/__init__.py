@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -40,8 +40,10 @@ def create_app(
         process_before_response=False,
         token_verification_enabled=token_verification and oauth is None,
         logger=logging.getLogger("flipside.bolt"),
-        # The pool that runs listeners after their ack; tests pass one to wait for it on shutdown.
-        listener_executor=listener_executor,
+        # A request is acked from a listener thread, and listeners go on after their ack with Web
+        # API calls that may wait out a 429: more threads than Bolt's 5, so a waiting call never
+        # holds up another request's ack. Tests pass their own pool, to wait for it.
+        listener_executor=listener_executor or ThreadPoolExecutor(16, thread_name_prefix="bolt-listener"),
     )
     app.middleware(FlipsideMiddleware(settings=settings, database=database))
     register_all(app)
