@@ -19,8 +19,8 @@ from bot.listeners.support import (
     sync_person_from_slack,
     user_of,
 )
-from bot.services import lunch_and_learn as lunches
-from bot.services.lunch_and_learn import Outcome
+from bot.services.lunch import seats
+from bot.services.lunch.common import Change, Outcome, parse_id
 from bot.views import lunch as views
 from bot.views.common import Message
 from bot.work import Job, task
@@ -35,9 +35,7 @@ logger = logging.getLogger(__name__)
 def handle_sign_up(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
     ack()
     with person_transaction(body, context) as (session, person):
-        change = lunches.sign_up(
-            session, session_id=lunches.parse_id(action.get("value")), person=person, now=utcnow()
-        )
+        change = seats.sign_up(session, session_id=parse_id(action.get("value")), person=person, now=utcnow())
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch, position=change.position))
         _defer_seat_change(session, body, context, change, reply)
 
@@ -46,8 +44,8 @@ def handle_cancel_signup(ack: Ack, body: dict, action: dict, context: BoltContex
     ack()
     now = utcnow()
     with person_transaction(body, context) as (session, person):
-        change = lunches.cancel_signup(
-            session, session_id=lunches.parse_id(action.get("value")), person=person, now=now
+        change = seats.cancel_signup(
+            session, session_id=parse_id(action.get("value")), person=person, now=now
         )
         lunch_notices.tell_promoted(session, change, now=now)
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
@@ -55,7 +53,7 @@ def handle_cancel_signup(ack: Ack, body: dict, action: dict, context: BoltContex
 
 
 def _defer_seat_change(
-    session: Session, body: dict, context: BoltContext, change: lunches.Change, reply: Message
+    session: Session, body: dict, context: BoltContext, change: Change, reply: Message
 ) -> None:
     """The seat is taken or freed in this transaction; the reply, the redrawn post and the DMs
     follow from the worker, queued in the same transaction."""

@@ -192,7 +192,10 @@ def save_settings(
 
 
 def reminder_minutes(settings: ProgrammeSettings) -> tuple[int, ...]:
-    return tuple(int(part) for part in settings.lnl_reminder_minutes.split(",") if part.strip().isdigit())
+    """The stored reminder offsets, largest first, each once; anything but a positive number is skipped."""
+    parts = (part.strip() for part in settings.lnl_reminder_minutes.split(","))
+    minutes = {int(part) for part in parts if part.isdecimal()}
+    return tuple(sorted((m for m in minutes if m > 0), reverse=True))
 
 
 # --- the right to be forgotten ----------------------------------------------------------------

@@ -142,6 +142,13 @@ def test_saved_settings_drive_the_next_round(session, org):
     assert next_matching_round(stored, now=NOW).isoformat() == "2026-11-25T07:30:00+00:00"
 
 
+def test_reminder_minutes_skip_junk_and_repeats(session):
+    settings = profiles.programme_settings(session, team_id="T1", defaults=ProgrammeDefaults())
+    assert admin.reminder_minutes(settings) == (1440, 15)
+    settings.lnl_reminder_minutes = "60, junk,60,5,0,-3"
+    assert admin.reminder_minutes(settings) == (60, 5)
+
+
 # --- the right to be forgotten ----------------------------------------------------------------
 
 

@@ -6,15 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from bot.ids import INPUT_ACTION, Action, Block, Modal
-from bot.services.lunch_and_learn import (
-    FeedbackSummary,
-    Lineup,
-    MySeat,
-    Outcome,
-    SessionState,
-    SuggestionPick,
-    TopicDemand,
-)
+from bot.services.lunch.common import Outcome
+from bot.services.lunch.demand import SuggestionPick, TopicDemand
+from bot.services.lunch.feedback import FeedbackSummary
+from bot.services.lunch.schedule import Lineup
+from bot.services.lunch.seats import MySeat, SessionState
 from bot.views import lunch as views
 from bot.views.plaintext import blocks_to_text, mrkdwn_to_text
 from bot.views.text import slack_date
@@ -366,8 +362,6 @@ def test_a_very_busy_week_stays_inside_slacks_block_limit():
         )
         for n in range(60)
     ]
-    from bot.services.lunch_and_learn import Lineup, SessionState
-
     lineup = Lineup(
         week="2026-W48",
         sessions=[SessionState(lunch=lunch, attendees=[], waitlisted=[]) for lunch in lunches],
