@@ -26,9 +26,10 @@ from bot.config import WEEKDAYS
 from bot.ids import INPUT_ACTION, Action, Modal
 from bot.ids import Block as BlockId
 from bot.services.admin import PartnerLeft, reminder_minutes
-from bot.services.insights import GroupFigures, Period, ProgrammeReport, percent, rating
+from bot.services.insights import GroupFigures, Period, ProgrammeReport
 from bot.views.common import Message, button, context, message, modal, option, section
 from bot.views.home import ShowAll, build_list_modal, fitted, pack_lines, show_all_button
+from bot.views.report import percent, rating
 from bot.views.text import escape, plural
 from models import ProgrammeSettings
 
