@@ -154,7 +154,7 @@ def handle_proposal_submitted(ack: Ack, body: dict, view: dict, context: BoltCon
     try:
         proposal = proposing.parse_proposal(proposal_from(view, user_id=user_of(body)), now=now)
     except ProposalError as error:
-        ack(response_action="errors", errors=error.errors)
+        ack(response_action="errors", errors=views.proposal_errors(error))
         return
     ack()
     team_id = team_of(body)

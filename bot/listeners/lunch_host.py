@@ -135,7 +135,7 @@ def handle_edit_submitted(ack: Ack, body: dict, view: dict, client: WebClient, c
             )
             _defer_host_change(session, body, context, change, reply)
     except ProposalError as error:
-        ack(response_action="errors", errors=error.errors)
+        ack(response_action="errors", errors=views.proposal_errors(error))
         return
     ack()
 

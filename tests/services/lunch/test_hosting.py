@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.ids import Block
 from bot.services.lunch import announcements, hosting, seats
 from bot.services.lunch.common import Outcome
-from bot.services.lunch.proposing import ProposalError
+from bot.services.lunch.proposing import ProposalError, ProposalField
 from models import LunchStatus, OutboxStatus
 from tests.services.lunch.factories import NOW, START, new_session, person, proposal, queue, status_of
 
@@ -56,7 +55,7 @@ def test_edit_reports_what_changed_and_guards_the_seats(db):
                 admin_user_ids=(),
                 now=NOW,
             )
-        assert "3 people are already going" in caught.value.errors[Block.SEATS]
+        assert "3 people are already going" in caught.value.errors[ProposalField.SEATS]
         change = hosting.edit_session(
             session,
             session_id=lunch.id,

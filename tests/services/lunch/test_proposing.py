@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.ids import Block
 from bot.services.lunch import proposing
-from bot.services.lunch.proposing import ProposalError
+from bot.services.lunch.proposing import ProposalError, ProposalField
 from tests.services.lunch.factories import NOW, raw
 
 
@@ -22,42 +21,47 @@ def test_date_and_time_are_read_on_the_hosts_clock_and_stored_in_utc():
 
 
 @pytest.mark.parametrize(
-    ("overrides", "block", "words"),
+    ("overrides", "field", "words"),
     [
-        ({"date": "2026-03-01"}, Block.DATE, "past"),
-        ({"date": "2026-03-02", "time": "09:00", "timezone": "UTC"}, Block.TIME, "past"),
-        ({"date": ""}, Block.DATE, "Pick a date"),
-        ({"time": None}, Block.TIME, "start time"),
-        ({"duration": "0"}, Block.DURATION, "end after it starts"),
-        ({"duration": "-30"}, Block.DURATION, "end after it starts"),
-        ({"duration": "lots"}, Block.DURATION, "number of minutes"),
-        ({"duration": "1000"}, Block.DURATION, "between"),
-        ({"seats": "0"}, Block.SEATS, "At least one seat"),
-        ({"seats": "-4"}, Block.SEATS, "At least one seat"),
-        ({"seats": "ten"}, Block.SEATS, "whole number"),
-        ({"title": "x" * 3000}, Block.TITLE, "3000"),
-        ({"title": "   "}, Block.TITLE, "title"),
-        ({"topic": "y" * 81}, Block.TOPIC, "80"),
-        ({"location": "ftp://files.example.com/talk"}, Block.LOCATION, "https://"),
-        ({"location": "https://"}, Block.LOCATION, "link"),
-        ({"location": "https://not a link"}, Block.LOCATION, "link"),
-        ({"location": "javascript:alert(1)"}, Block.LOCATION, "link"),
-        ({"location": "http//zoom.us/j/1"}, Block.LOCATION, "link"),
-        ({"location": ""}, Block.LOCATION, "Say where"),
-        ({"description": "d" * 2001}, Block.DESCRIPTION, "2000"),
+        ({"date": "2026-03-01"}, ProposalField.DATE, "past"),
+        ({"date": "2026-03-02", "time": "09:00", "timezone": "UTC"}, ProposalField.TIME, "past"),
+        ({"date": ""}, ProposalField.DATE, "Pick a date"),
+        ({"time": None}, ProposalField.TIME, "start time"),
+        ({"duration": "0"}, ProposalField.DURATION, "end after it starts"),
+        ({"duration": "-30"}, ProposalField.DURATION, "end after it starts"),
+        ({"duration": "lots"}, ProposalField.DURATION, "number of minutes"),
+        ({"duration": "1000"}, ProposalField.DURATION, "between"),
+        ({"seats": "0"}, ProposalField.SEATS, "At least one seat"),
+        ({"seats": "-4"}, ProposalField.SEATS, "At least one seat"),
+        ({"seats": "ten"}, ProposalField.SEATS, "whole number"),
+        ({"title": "x" * 3000}, ProposalField.TITLE, "3000"),
+        ({"title": "   "}, ProposalField.TITLE, "title"),
+        ({"topic": "y" * 81}, ProposalField.TOPIC, "80"),
+        ({"location": "ftp://files.example.com/talk"}, ProposalField.LOCATION, "https://"),
+        ({"location": "https://"}, ProposalField.LOCATION, "link"),
+        ({"location": "https://not a link"}, ProposalField.LOCATION, "link"),
+        ({"location": "javascript:alert(1)"}, ProposalField.LOCATION, "link"),
+        ({"location": "http//zoom.us/j/1"}, ProposalField.LOCATION, "link"),
+        ({"location": ""}, ProposalField.LOCATION, "Say where"),
+        ({"description": "d" * 2001}, ProposalField.DESCRIPTION, "2000"),
     ],
 )
-def test_bad_input_names_the_field(overrides, block, words):
+def test_bad_input_names_the_field(overrides, field, words):
     with pytest.raises(ProposalError) as caught:
         proposing.parse_proposal(raw(**overrides), now=NOW)
-    assert block in caught.value.errors
-    assert words in caught.value.errors[block]
+    assert field in caught.value.errors
+    assert words in caught.value.errors[field]
 
 
 def test_every_bad_field_is_reported_at_once():
     with pytest.raises(ProposalError) as caught:
         proposing.parse_proposal(raw(title="", seats="0", duration="0", location="ftp://x.y"), now=NOW)
-    assert set(caught.value.errors) == {Block.TITLE, Block.SEATS, Block.DURATION, Block.LOCATION}
+    assert set(caught.value.errors) == {
+        ProposalField.TITLE,
+        ProposalField.SEATS,
+        ProposalField.DURATION,
+        ProposalField.LOCATION,
+    }
 
 
 @pytest.mark.parametrize(
