@@ -120,12 +120,12 @@ def parse_proposal(raw: ProposalInput, *, now: datetime, allow_past: bool = Fals
 
     starts_at = _starts_at(raw, errors)
     if starts_at is not None and starts_at <= now and not allow_past:
-        field_id = (
+        past_field = (
             ProposalField.TIME
             if ProposalField.DATE not in errors and _is_today(raw, now)
             else ProposalField.DATE
         )
-        errors[field_id] = "That's in the past: pick a time that's still to come."
+        errors[past_field] = "That's in the past: pick a time that's still to come."
 
     if errors:
         raise ProposalError(errors)
