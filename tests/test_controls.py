@@ -215,7 +215,7 @@ def test_keep_in_buttons(flipside):
 
 
 def test_forgetting_a_host_cancels_their_upcoming_sessions_and_tells_attendees(flipside):
-    from bot.services import lunch_and_learn as lunches
+    from bot.services.lunch import proposing, seats
     from models import LunchSession, LunchStatus, OutboxMessage
 
     add_person(flipside.db, "U1", stage=CareerStage.EARLY, department="Ops", name="Priya")
@@ -223,7 +223,7 @@ def test_forgetting_a_host_cancels_their_upcoming_sessions_and_tells_attendees(f
     with flipside.db.transaction() as session:
         host = session.scalars(select(Person).where(Person.slack_user_id == "U1")).one()
         guest = session.scalars(select(Person).where(Person.slack_user_id == "U3")).one()
-        proposal = lunches.Proposal(
+        proposal = proposing.Proposal(
             title="Canva in 30 minutes",
             topic="canva",
             description="",
@@ -233,8 +233,8 @@ def test_forgetting_a_host_cancels_their_upcoming_sessions_and_tells_attendees(f
             location="Room 1",
             capacity=5,
         )
-        lunch = lunches.create_session(session, proposal=proposal, proposer=host, host=host, now=utcnow())
-        lunches.sign_up(session, session_id=lunch.id, person=guest, now=utcnow())
+        lunch = proposing.create_session(session, proposal=proposal, proposer=host, host=host, now=utcnow())
+        seats.sign_up(session, session_id=lunch.id, person=guest, now=utcnow())
         lunch_id = lunch.id
     flipside.command("/mentoring", "forget", user="U1")
     flipside.fake.wait_for("views.open")

@@ -18,7 +18,7 @@ from bot.ids import Action, Block, Modal
 from bot.jobs import lunch as lunch_jobs
 from bot.scheduler import job_context
 from bot.services import learning, profiles
-from bot.services import lunch_and_learn as lunches
+from bot.services.lunch import proposing, seats
 from bot.views.plaintext import blocks_to_text
 from models import CareerStage, LunchFeedback, LunchSession, LunchSignup, SignupStatus, SkillLevel, utcnow
 from tests import payloads
@@ -393,7 +393,7 @@ def seeded_session(lnl: Flipside, starts_at: datetime) -> int:
             )
             for user_id in ("U1", "U2", "U3")
         }
-        proposal = lunches.Proposal(
+        proposal = proposing.Proposal(
             title="Canva basics",
             topic="Canva",
             description="",
@@ -403,7 +403,7 @@ def seeded_session(lnl: Flipside, starts_at: datetime) -> int:
             location="https://zoom.us/j/1",
             capacity=None,
         )
-        lunch = lunches.create_session(
+        lunch = proposing.create_session(
             session,
             proposal=proposal,
             proposer=people["U1"],
@@ -411,7 +411,7 @@ def seeded_session(lnl: Flipside, starts_at: datetime) -> int:
             now=starts_at - timedelta(days=5),
         )
         for user_id in ("U2", "U3"):
-            lunches.sign_up(
+            seats.sign_up(
                 session, session_id=lunch.id, person=people[user_id], now=starts_at - timedelta(days=4)
             )
         return lunch.id

@@ -14,6 +14,7 @@ from bot.db import Database
 from bot.services import insights, workspaces
 from bot.services.export import export_csv
 from bot.services.insights import Period
+from bot.views.report import render_text
 
 FORMATS = ("csv",)
 
@@ -57,4 +58,4 @@ def report_text(session: Session, team_id: str | None, period: Period | str, now
         choices = ", ".join(p.value for p in Period)
         raise AdminCommandError(f"unknown period {period!r}: use one of {choices}") from None
     report = insights.build_report(session, team_id=resolve_team(session, team_id), period=chosen, now=now)
-    return insights.render_text(report)
+    return render_text(report)

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import ProgrammeDefaults
-from bot.services import lunch_and_learn as lunches
 from bot.services import profiles
+from bot.services.lunch import announcements, demand, proposing, schedule, seats
+from bot.services.lunch.common import zone
 from bot.views import lunch as views
 from bot.views.plaintext import blocks_to_text
 from models import Person, Skill
@@ -31,7 +32,7 @@ def demo_lunch(session: Session, *, team_id: str, now: datetime, rng: random.Ran
     if len(people) < 3:
         return "Lunch 'n' Learn: the sample organisation is too small for a session."
     settings = profiles.programme_settings(session, team_id=team_id, defaults=ProgrammeDefaults())
-    picks = lunches.suggest_sessions(
+    picks = demand.suggest_sessions(
         session, team_id=team_id, threshold=settings.lnl_demand_threshold, now=now
     )
     lines = ["Lunch 'n' Learn", "==============="]
@@ -44,9 +45,9 @@ def demo_lunch(session: Session, *, team_id: str, now: datetime, rng: random.Ran
     channel = settings.channel_id or DEMO_CHANNEL
     created = []
     for index, (host, topic) in enumerate(hosts[:2]):
-        local_day = (now + timedelta(days=2 + index)).astimezone(lunches.zone(host.tz)).date()
-        starts = datetime.combine(local_day, time(12, 30), tzinfo=lunches.zone(host.tz))
-        proposal = lunches.Proposal(
+        local_day = (now + timedelta(days=2 + index)).astimezone(zone(host.tz)).date()
+        starts = datetime.combine(local_day, time(12, 30), tzinfo=zone(host.tz))
+        proposal = proposing.Proposal(
             title=f"{topic}: a quick start",
             topic=topic,
             description=f"Bring your lunch and a laptop: {host.display_name} shows the {topic} basics.",
@@ -56,15 +57,15 @@ def demo_lunch(session: Session, *, team_id: str, now: datetime, rng: random.Ran
             location=PLACES[index % len(PLACES)],
             capacity=8 if index == 0 else None,
         )
-        lunch = lunches.create_session(session, proposal=proposal, proposer=host, host=host, now=now)
+        lunch = proposing.create_session(session, proposal=proposal, proposer=host, host=host, now=now)
         lunch.channel_id = channel
         _fill(session, lunch, people, now=now, rng=rng, extra=2 if lunch.capacity else 0)
         created.append(lunch)
     if not created:
         return "\n".join([*lines, "Nobody teaches anything yet, so no session was proposed."])
     names = {person.slack_user_id: person.display_name for person in people}
-    announcement = views.build_announcement(lunches.state_of(session, created[0]))
-    lineup = lunches.weekly_lineup(session, team_id=team_id, week="this week", now=now)
+    announcement = views.build_announcement(seats.state_of(session, created[0]))
+    lineup = schedule.weekly_lineup(session, team_id=team_id, week="this week", now=now)
     lines += [
         "",
         f"--- #{channel}: the announcement (updates in place as people sign up) ---",
@@ -90,9 +91,9 @@ def _fill(
     session: Session, lunch, people: list[Person], *, now: datetime, rng: random.Random, extra: int
 ) -> None:
     """Wishers for the topic first (they were told), then a few curious colleagues."""
-    wishers = lunches.wishers(session, lunch)
+    wishers = announcements.wishers(session, lunch)
     others = [p for p in people if p.id != lunch.host_id and p not in wishers]
     wanted = (lunch.capacity or 6) + extra
     keen = wishers[:wanted] + rng.sample(others, min(len(others), max(0, wanted - len(wishers))))
     for minutes, person in enumerate(keen):
-        lunches.sign_up(session, session_id=lunch.id, person=person, now=now + timedelta(minutes=minutes))
+        seats.sign_up(session, session_id=lunch.id, person=person, now=now + timedelta(minutes=minutes))

@@ -8,7 +8,8 @@ from datetime import datetime
 from bot.db import Database
 from bot.delivery.lunch_notices import tell_cancelled
 from bot.services import admin
-from bot.services import lunch_and_learn as lunches
+from bot.services.lunch import hosting
+from bot.services.lunch.common import Outcome
 from bot.views import admin as admin_views
 
 
@@ -31,11 +32,11 @@ def forget_person(db: Database, *, team_id: str, user_id: str, now: datetime) ->
 def _cancel_hosted_sessions(session, *, person, now) -> list[int]:
     """A forgotten host's upcoming Lunch 'n' Learns are cancelled and their attendees told."""
     cancelled = []
-    for lunch in lunches.upcoming_hosted_by(session, person=person, now=now):
-        change = lunches.cancel_session(
+    for lunch in hosting.upcoming_hosted_by(session, person=person, now=now):
+        change = hosting.cancel_session(
             session, session_id=lunch.id, person=person, admin_user_ids=(), now=now
         )
         tell_cancelled(session, change, reason="the host has left the programme", now=now)
-        if change.outcome == lunches.Outcome.CANCELLED:
+        if change.outcome == Outcome.CANCELLED:
             cancelled.append(lunch.id)
     return cancelled

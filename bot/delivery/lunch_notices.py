@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.delivery.sender import flush_outbox
-from bot.services import lunch_and_learn as lunches
-from bot.services.lunch_and_learn import Outcome
+from bot.services.lunch import announcements, seats
+from bot.services.lunch.common import Change, Outcome, get_session
 from bot.views import lunch as views
 from bot.views.common import Message
 from models import LunchSession, Person
@@ -28,9 +28,9 @@ logger = logging.getLogger(__name__)
 
 def queue_announcement(session: Session, lunch: LunchSession, *, channel_id: str, now: datetime) -> int:
     """Queue the channel post and the DMs to people who wished for the topic; returns how many DMs."""
-    key = lunches.prepare_announcement(session, lunch, channel_id=channel_id)
-    state = lunches.state_of(session, lunch)
-    lunches.notify(
+    key = announcements.prepare_announcement(session, lunch, channel_id=channel_id)
+    state = seats.state_of(session, lunch)
+    announcements.notify(
         session,
         team_id=lunch.team_id,
         key=key,
@@ -39,39 +39,41 @@ def queue_announcement(session: Session, lunch: LunchSession, *, channel_id: str
         message=views.build_announcement(state),
         now=now,
     )
-    return lunches.notify_people(
+    return announcements.notify_people(
         session,
         lunch=lunch,
-        people=lunches.wishers(session, lunch),
-        key=lunches.wish_key,
+        people=announcements.wishers(session, lunch),
+        key=announcements.wish_key,
         kind="lunch_wish",
         render=lambda _person: views.build_wish_notice(state),
         now=now,
     )
 
 
-def tell_promoted(session: Session, change: lunches.Change, *, now: datetime) -> None:
+def tell_promoted(session: Session, change: Change, *, now: datetime) -> None:
     if change.lunch is None or not change.promoted:
         return
     message = views.build_promoted_notice(change.lunch)
-    _tell(session, change.lunch, change.promoted, lunches.promoted_key, "lunch_promoted", message, now)
+    _tell(session, change.lunch, change.promoted, announcements.promoted_key, "lunch_promoted", message, now)
 
 
-def tell_edited(session: Session, change: lunches.Change, *, now: datetime) -> int:
+def tell_edited(session: Session, change: Change, *, now: datetime) -> int:
     if change.lunch is None or not change.changes:
         return 0
     lunch = change.lunch
     tell_promoted(session, change, now=now)
     audience = [p for p in change.audience if p.id != lunch.host_id]
     message = views.build_edit_notice(lunch, change.changes)
-    return _tell(session, lunch, audience, lunches.edited_key, "lunch_edited", message, now)
+    return _tell(session, lunch, audience, announcements.edited_key, "lunch_edited", message, now)
 
 
-def tell_cancelled(session: Session, change: lunches.Change, *, reason: str, now: datetime) -> None:
+def tell_cancelled(session: Session, change: Change, *, reason: str, now: datetime) -> None:
     if change.outcome != Outcome.CANCELLED or change.lunch is None:
         return
     message = views.build_cancel_notice(change.lunch, reason=reason)
-    _tell(session, change.lunch, change.audience, lunches.cancelled_key, "lunch_cancelled", message, now)
+    _tell(
+        session, change.lunch, change.audience, announcements.cancelled_key, "lunch_cancelled", message, now
+    )
 
 
 def _tell(
@@ -84,7 +86,7 @@ def _tell(
     now: datetime,
 ) -> int:
     """The same DM to each of `people` about `lunch`, once per person and key."""
-    return lunches.notify_people(
+    return announcements.notify_people(
         session, lunch=lunch, people=people, key=key, kind=kind, render=lambda _person: message, now=now
     )
 
@@ -124,12 +126,12 @@ def refresh_announcement(client: WebClient, db: Database, *, team_id: str, sessi
 def _draw_announcement(client: WebClient, db: Database, *, team_id: str, session_id: int) -> bool:
     """Draw the post once; True if the session changed meanwhile (in another process)."""
     with db.transaction() as session:
-        lunch = lunches.get_session(session, team_id=team_id, session_id=session_id)
-        ref = lunches.announcement_ref(session, lunch) if lunch else None
+        lunch = get_session(session, team_id=team_id, session_id=session_id)
+        ref = announcements.announcement_ref(session, lunch) if lunch else None
         if lunch is None or ref is None:
             return False
         drawn_version = lunch.version
-        announcement = views.build_announcement(lunches.state_of(session, lunch))
+        announcement = views.build_announcement(seats.state_of(session, lunch))
     try:
         client.chat_update(channel=ref[0], ts=ref[1], **announcement.as_kwargs())
     except SlackApiError as error:

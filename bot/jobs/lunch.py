@@ -11,8 +11,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.delivery.lunch_notices import join_channel
 from bot.jobs.base import JobContext, JobSpec, for_each_workspace
-from bot.services import lunch_and_learn as lunches
-from bot.services import profiles
+from bot.services import admin, profiles
+from bot.services.lunch import announcements, demand, schedule
+from bot.services.lunch.calendar import google_calendar_url
 from bot.views import lunch as views
 
 logger = logging.getLogger(__name__)
@@ -26,10 +27,10 @@ def send_reminders(ctx: JobContext) -> dict[str, Any]:
         with ctx.database.transaction() as session:
             settings = profiles.programme_settings(session, team_id=team_id, defaults=ctx.settings.programme)
             queued = 0
-            for due in lunches.due_reminders(
-                session, team_id=team_id, minutes=lunches.reminder_minutes(settings), now=now
+            for due in schedule.due_reminders(
+                session, team_id=team_id, minutes=admin.reminder_minutes(settings), now=now
             ):
-                queued += lunches.notify(
+                queued += announcements.notify(
                     session,
                     team_id=team_id,
                     key=due.key,
@@ -39,7 +40,7 @@ def send_reminders(ctx: JobContext) -> dict[str, Any]:
                         due.lunch,
                         person=due.person,
                         minutes=due.minutes,
-                        calendar_url=lunches.google_calendar_url(due.lunch),
+                        calendar_url=google_calendar_url(due.lunch),
                     ),
                     now=now,
                 )
@@ -56,21 +57,21 @@ def ask_feedback(ctx: JobContext) -> dict[str, Any]:
         now = ctx.now()
         asked = summaries = 0
         with ctx.database.transaction() as session:
-            for lunch, person in lunches.due_feedback_asks(session, team_id=team_id, now=now):
-                asked += lunches.notify(
+            for lunch, person in schedule.due_feedback_asks(session, team_id=team_id, now=now):
+                asked += announcements.notify(
                     session,
                     team_id=team_id,
-                    key=lunches.feedback_key(lunch, person),
+                    key=announcements.feedback_key(lunch, person),
                     kind="lunch_feedback",
                     recipient=person.slack_user_id,
                     message=views.build_feedback_ask(lunch),
                     now=now,
                 )
-            for lunch, summary in lunches.due_host_summaries(session, team_id=team_id, now=now):
-                summaries += lunches.notify(
+            for lunch, summary in schedule.due_host_summaries(session, team_id=team_id, now=now):
+                summaries += announcements.notify(
                     session,
                     team_id=team_id,
-                    key=lunches.summary_key(lunch),
+                    key=announcements.summary_key(lunch),
                     kind="lunch_summary",
                     recipient=lunch.host.slack_user_id,
                     message=views.build_host_summary(lunch, summary),
@@ -89,17 +90,17 @@ def post_lineup(ctx: JobContext) -> dict[str, Any]:
         now = ctx.now()
         with ctx.database.transaction() as session:
             settings = profiles.programme_settings(session, team_id=team_id, defaults=ctx.settings.programme)
-            week = lunches.lineup_week(settings, now=now)
+            week = schedule.lineup_week(settings, now=now)
             channel_id = settings.channel_id
             if week is None or not channel_id:
                 return "not due" if week is None else "no programme channel"
-            lineup = lunches.weekly_lineup(session, team_id=team_id, week=week, now=now)
+            lineup = schedule.weekly_lineup(session, team_id=team_id, week=week, now=now)
             if lineup.empty:
                 return f"{week}: nothing to post"
-            queued = lunches.notify(
+            queued = announcements.notify(
                 session,
                 team_id=team_id,
-                key=lunches.lineup_key(week),
+                key=announcements.lineup_key(week),
                 kind="lunch_lineup",
                 recipient=channel_id,
                 message=views.build_lineup(lineup),
@@ -120,16 +121,16 @@ def suggest_sessions(ctx: JobContext) -> dict[str, Any]:
         now = ctx.now()
         with ctx.database.transaction() as session:
             settings = profiles.programme_settings(session, team_id=team_id, defaults=ctx.settings.programme)
-            if lunches.lineup_week(settings, now=now) is None:
+            if schedule.lineup_week(settings, now=now) is None:
                 return "not due"
-            picks = lunches.suggest_sessions(
+            picks = demand.suggest_sessions(
                 session, team_id=team_id, threshold=settings.lnl_demand_threshold, now=now
             )
             for pick in picks:
-                lunches.notify(
+                announcements.notify(
                     session,
                     team_id=team_id,
-                    key=lunches.suggestion_key(pick.suggestion),
+                    key=announcements.suggestion_key(pick.suggestion),
                     kind="lunch_suggestion",
                     recipient=pick.teacher.slack_user_id,
                     message=views.build_suggestion(pick),

@@ -28,6 +28,7 @@ from bot.listeners.home import _home_period, publish_home
 from bot.listeners.rights import admin_allowed
 from bot.listeners.support import input_value, queue_work, team_of, tell_privately, try_slack, user_of
 from bot.services import admin, profiles
+from bot.services.admin import SettingsField
 from bot.services.export import export_csv
 from bot.services.insights import Period
 from bot.views import admin as admin_views
@@ -36,18 +37,6 @@ from bot.work.queue import Job, settle_in, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
-
-SETTINGS_FIELDS = (
-    Block.CHANNEL,
-    Block.MATCHING_DAY,
-    Block.MATCHING_TIME,
-    Block.MATCHING_TIMEZONE,
-    Block.STRICT_REVERSE,
-    Block.PROPOSAL_EXPIRY,
-    Block.PAIRING_LENGTH,
-    Block.REMINDERS,
-    Block.DEMAND_THRESHOLD,
-)
 
 
 def _republish(client: WebClient, body: dict, context: BoltContext, period: Period | None) -> None:
@@ -110,12 +99,14 @@ def settings_submitted(ack: Ack, body: dict, view: dict, client: WebClient, cont
     if not admin_allowed(client, body, context, fresh=False):
         ack(response_action="errors", errors={Block.CHANNEL: admin_views.NOT_ADMIN})
         return
-    values: dict[str, Any] = {block: input_value(view, block) for block in SETTINGS_FIELDS}
-    values[Block.STRICT_REVERSE] = "strict" in (values[Block.STRICT_REVERSE] or [])
+    values: dict[str, Any] = {
+        name: input_value(view, block) for name, block in admin_views.SETTINGS_BLOCKS.items()
+    }
+    values[SettingsField.STRICT_REVERSE] = "strict" in (values[SettingsField.STRICT_REVERSE] or [])
     try:
         data = admin.parse_settings(values)
     except admin.SettingsError as error:
-        ack(response_action="errors", errors=error.errors)
+        ack(response_action="errors", errors=admin_views.settings_errors(error))
         return
     ack()
     settings: Settings = context["settings"]

@@ -28,8 +28,9 @@ from bot.listeners.support import (
     tell_privately,
     user_of,
 )
-from bot.services import lunch_and_learn as lunches
-from bot.services.lunch_and_learn import ProposalError
+from bot.services.lunch import announcements, demand, feedback, proposing, seats
+from bot.services.lunch.common import parse_id
+from bot.services.lunch.proposing import ProposalError
 from bot.views import lunch as views
 from bot.work.queue import task
 from models import LunchSession, Topic, utcnow
@@ -97,8 +98,8 @@ def propose_from_suggestion(
 ) -> None:
     ack()
     with person_transaction(body, context) as (session, person):
-        suggestion = lunches.suggestion_for(
-            session, person=person, suggestion_id=lunches.parse_id(action.get("value"))
+        suggestion = demand.suggestion_for(
+            session, person=person, suggestion_id=parse_id(action.get("value"))
         )
         topic = session.get(Topic, suggestion.topic_id) if suggestion else None
         prefill = (
@@ -113,8 +114,8 @@ def _list(body: dict, respond: Respond, client: WebClient, context: BoltContext)
     now = utcnow()
     with person_transaction(body, context) as (session, person):
         reply = views.build_list(
-            lunches.listing(session, person=person, now=now),
-            hosted=lunches.hosted_past(session, person=person, now=now),
+            seats.listing(session, person=person, now=now),
+            hosted=feedback.hosted_past(session, person=person, now=now),
         )
     answer(body, respond, client, reply)
 
@@ -123,7 +124,7 @@ def _announce_mine(body: dict, respond: Respond, client: WebClient, context: Bol
     now = utcnow()
     with person_transaction(body, context) as (session, person):
         channel_id = programme_of(session, person.team_id, context).channel_id
-        pending = lunches.unannounced(session, person=person, now=now) if channel_id else []
+        pending = announcements.unannounced(session, person=person, now=now) if channel_id else []
         queued = [
             [lunch.id, lunch_notices.queue_announcement(session, lunch, channel_id=str(channel_id), now=now)]
             for lunch in pending
@@ -151,15 +152,15 @@ def handle_proposal_submitted(
 ) -> None:
     now = utcnow()
     try:
-        proposal = lunches.parse_proposal(proposal_from(view, user_id=user_of(body)), now=now)
+        proposal = proposing.parse_proposal(proposal_from(view, user_id=user_of(body)), now=now)
     except ProposalError as error:
-        ack(response_action="errors", errors=error.errors)
+        ack(response_action="errors", errors=views.proposal_errors(error))
         return
     ack()
     team_id = team_of(body)
     with person_transaction(body, context) as (session, proposer):
         host = person_in(session, team_id, proposal.host_user_id or proposer.slack_user_id, context)
-        lunch = lunches.create_session(session, proposal=proposal, proposer=proposer, host=host, now=now)
+        lunch = proposing.create_session(session, proposal=proposal, proposer=proposer, host=host, now=now)
         channel_id = programme_of(session, team_id, context).channel_id
         told = (
             lunch_notices.queue_announcement(session, lunch, channel_id=channel_id, now=now)
@@ -248,12 +249,12 @@ def _post_announcement(
         with db.transaction() as session:
             lunch = session.get(LunchSession, session_id)
             assert lunch is not None
-            lunches.cancel_announcement(session, lunch)
+            announcements.cancel_announcement(session, lunch)
     lunch_notices.send_queued(client, db, team_id=team_id, session_id=session_id)
     with db.transaction() as session:
         lunch = session.get(LunchSession, session_id)
         assert lunch is not None
-        status = lunches.announcement_status(session, lunch)
+        status = announcements.announcement_status(session, lunch)
         if status.posted:
             reply = views.build_announced(lunch, channel_id=channel_id, told=told)
         else:

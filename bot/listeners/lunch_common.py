@@ -17,7 +17,7 @@ from bot.listeners.support import (
     user_of,
 )
 from bot.services import profiles
-from bot.services.lunch_and_learn import ProposalInput
+from bot.services.lunch.proposing import ProposalInput
 from bot.views.common import Message
 from models import Person
 

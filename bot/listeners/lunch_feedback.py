@@ -16,8 +16,8 @@ from bot.listeners.support import (
     metadata,
     person_transaction,
 )
-from bot.services import lunch_and_learn as lunches
-from bot.services.lunch_and_learn import Outcome
+from bot.services.lunch import feedback
+from bot.services.lunch.common import Change, Outcome, parse_id
 from bot.views import lunch as views
 from models import utcnow
 
@@ -34,10 +34,10 @@ def handle_feedback_rate(
     session_id, rating = views.parse_rating_value((action.get("selected_option") or {}).get("value"))
     modal = None
     with person_transaction(body, context) as (session, person):
-        if rating not in lunches.RATINGS:
-            change = lunches.Change(Outcome.NOT_FOUND)
+        if rating not in feedback.RATINGS:
+            change = Change(Outcome.NOT_FOUND)
         else:
-            change = lunches.record_feedback(
+            change = feedback.record_feedback(
                 session, session_id=session_id, person=person, rating=rating, now=utcnow()
             )
         if change.outcome == Outcome.RATED and change.lunch is not None and rating is not None:
@@ -52,15 +52,15 @@ def handle_feedback_rate(
 
 def handle_feedback_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     try:
-        rating = lunches.validate_rating(input_value(view, Block.RATING))
+        rating = feedback.validate_rating(input_value(view, Block.RATING))
     except ValueError as error:
         ack(response_action="errors", errors={Block.RATING: str(error)})
         return
     ack()
     with person_transaction(body, context) as (session, person):
-        lunches.record_feedback(
+        feedback.record_feedback(
             session,
-            session_id=lunches.parse_id(metadata(view).get("session_id")),
+            session_id=parse_id(metadata(view).get("session_id")),
             person=person,
             rating=rating,
             note=input_value(view, Block.NOTE),

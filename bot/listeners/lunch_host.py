@@ -26,8 +26,10 @@ from bot.listeners.support import (
     tell_privately,
     user_of,
 )
-from bot.services import lunch_and_learn as lunches
-from bot.services.lunch_and_learn import Outcome, ProposalError
+from bot.services.lunch import hosting, proposing
+from bot.services.lunch.calendar import google_calendar_url, ics_text
+from bot.services.lunch.common import Change, Outcome, closed_reason, get_session, parse_id
+from bot.services.lunch.proposing import ProposalError
 from bot.views import lunch as views
 from bot.views.common import Message
 from bot.work.queue import task
@@ -48,11 +50,11 @@ def handle_menu(
     now = utcnow()
     modal = reply = calendar = None
     with person_transaction(body, context) as (session, person):
-        lunch = lunches.get_session(session, team_id=person.team_id, session_id=session_id)
+        lunch = get_session(session, team_id=person.team_id, session_id=session_id)
         problem = Outcome.NOT_FOUND if lunch is None else None
         if lunch is not None and manage:
-            allowed = lunches.can_manage(lunch, person, admin_user_ids=admin_ids(context))
-            problem = lunches.closed_reason(lunch, now) if allowed else Outcome.NOT_ALLOWED
+            allowed = hosting.can_manage(lunch, person, admin_user_ids=admin_ids(context))
+            problem = closed_reason(lunch, now) if allowed else Outcome.NOT_ALLOWED
         if problem is not None or lunch is None:
             reply = views.build_notice(views.outcome_text(problem or Outcome.NOT_FOUND, lunch))
         elif verb == views.MENU_EDIT:
@@ -63,8 +65,8 @@ def handle_menu(
             calendar = CalendarFile(
                 filename=f"lunch-and-learn-{lunch.id}.ics",
                 title=f"Lunch 'n' Learn: {lunch.title}",
-                ics=lunches.ics_text(lunch, now=now, host_name=lunch.host.display_name),
-                google_url=lunches.google_calendar_url(lunch),
+                ics=ics_text(lunch, now=now, host_name=lunch.host.display_name),
+                google_url=google_calendar_url(lunch),
             )
     if reply is not None:
         answer(body, respond, client, reply)
@@ -106,12 +108,12 @@ def handle_edit_submitted(ack: Ack, body: dict, view: dict, client: WebClient, c
         return
     now = utcnow()
     try:
-        proposal = lunches.parse_proposal(proposal_from(view, user_id=user_of(body)), now=now)
+        proposal = proposing.parse_proposal(proposal_from(view, user_id=user_of(body)), now=now)
         with person_transaction(body, context) as (session, person):
             host = person_in(session, person.team_id, proposal.host_user_id or person.slack_user_id, context)
-            change = lunches.edit_session(
+            change = hosting.edit_session(
                 session,
-                session_id=lunches.parse_id(data.get("session_id")),
+                session_id=parse_id(data.get("session_id")),
                 person=person,
                 proposal=proposal,
                 host=host,
@@ -125,7 +127,7 @@ def handle_edit_submitted(ack: Ack, body: dict, view: dict, client: WebClient, c
                 else views.build_notice(views.outcome_text(change.outcome, change.lunch))
             )
     except ProposalError as error:
-        ack(response_action="errors", errors=error.errors)
+        ack(response_action="errors", errors=views.proposal_errors(error))
         return
     ack()
     show_host_change(body, client, context, reply=reply, session_id=_changed_session(change))
@@ -136,9 +138,9 @@ def _cancel_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
     now = utcnow()
     reason = input_value(view, Block.REASON) or ""
     with person_transaction(body, context) as (session, person):
-        change = lunches.cancel_session(
+        change = hosting.cancel_session(
             session,
-            session_id=lunches.parse_id(metadata(view).get("session_id")),
+            session_id=parse_id(metadata(view).get("session_id")),
             person=person,
             admin_user_ids=admin_ids(context),
             now=now,
@@ -148,7 +150,7 @@ def _cancel_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
     show_host_change(body, client, context, reply=reply, session_id=_changed_session(change))
 
 
-def _changed_session(change: lunches.Change) -> int | None:
+def _changed_session(change: Change) -> int | None:
     changed = change.outcome in (Outcome.EDITED, Outcome.CANCELLED)
     return change.lunch.id if change.lunch is not None and changed else None
 

@@ -19,8 +19,8 @@ from bot.listeners.support import (
     team_of,
     user_of,
 )
-from bot.services import lunch_and_learn as lunches
-from bot.services.lunch_and_learn import Outcome
+from bot.services.lunch import seats
+from bot.services.lunch.common import Change, Outcome, parse_id
 from bot.views import lunch as views
 from bot.views.common import Message
 from bot.work.queue import task
@@ -37,9 +37,7 @@ def handle_sign_up(
 ) -> None:
     ack()
     with person_transaction(body, context) as (session, person):
-        change = lunches.sign_up(
-            session, session_id=lunches.parse_id(action.get("value")), person=person, now=utcnow()
-        )
+        change = seats.sign_up(session, session_id=parse_id(action.get("value")), person=person, now=utcnow())
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch, position=change.position))
     show_seat_change(body, respond, client, context, change=_seat_change(change), reply=reply)
 
@@ -50,15 +48,15 @@ def handle_cancel_signup(
     ack()
     now = utcnow()
     with person_transaction(body, context) as (session, person):
-        change = lunches.cancel_signup(
-            session, session_id=lunches.parse_id(action.get("value")), person=person, now=now
+        change = seats.cancel_signup(
+            session, session_id=parse_id(action.get("value")), person=person, now=now
         )
         lunch_notices.tell_promoted(session, change, now=now)
         reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
     show_seat_change(body, respond, client, context, change=_seat_change(change), reply=reply)
 
 
-def _seat_change(change: lunches.Change) -> dict:
+def _seat_change(change: Change) -> dict:
     return {
         "outcome": change.outcome.value,
         "session_id": change.lunch.id if change.lunch else None,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,6 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import WEEKDAYS, ProgrammeDefaults
-from bot.ids import Block
 from bot.services import outbox, profiles
 from bot.services.forms import FormError
 from models import (
@@ -72,8 +72,22 @@ def is_admin(person: Person | None, *, slack_user_id: str, admin_user_ids: Colle
 # --- programme settings -----------------------------------------------------------------------
 
 
+class SettingsField(enum.StrEnum):
+    """The settings form's fields, as parse_settings reads them and its errors name them."""
+
+    CHANNEL = "channel"
+    MATCHING_DAY = "matching_day"
+    MATCHING_TIME = "matching_time"
+    MATCHING_TIMEZONE = "matching_timezone"
+    STRICT_REVERSE = "strict_reverse"
+    PROPOSAL_EXPIRY = "proposal_expiry"
+    PAIRING_LENGTH = "pairing_length"
+    REMINDERS = "reminders"
+    DEMAND_THRESHOLD = "demand_threshold"
+
+
 class SettingsError(FormError):
-    """Invalid programme settings, keyed by input block id."""
+    """Invalid programme settings, keyed by SettingsField."""
 
 
 @dataclass(frozen=True)
@@ -94,42 +108,50 @@ class SettingsInput:
 class _Collector:
     errors: dict[str, str] = field(default_factory=dict)
 
-    def whole(self, block: str, raw: Any, label: str, bounds: tuple[int, int]) -> int:
+    def whole(self, field: str, raw: Any, label: str, bounds: tuple[int, int]) -> int:
         low, high = bounds
         try:
             number = int(str(raw).strip())
         except (TypeError, ValueError):
-            self.errors[block] = f"{label} must be a whole number."
+            self.errors[field] = f"{label} must be a whole number."
             return low
         if not low <= number <= high:
-            self.errors[block] = f"{label} must be between {low} and {high}."
+            self.errors[field] = f"{label} must be between {low} and {high}."
         return number
 
 
-def parse_settings(values: dict[str, Any]) -> SettingsInput:
-    """Validate the settings form (`values` keyed by Block id); SettingsError lists every bad field."""
+def parse_settings(values: Mapping[str, Any]) -> SettingsInput:
+    """Validate the settings form (`values` keyed by SettingsField); SettingsError lists every bad field."""
     check = _Collector()
-    channel = (values.get(Block.CHANNEL) or "").strip() or None
+    channel = (values.get(SettingsField.CHANNEL) or "").strip() or None
     if channel is not None and not _CHANNEL_ID.fullmatch(channel):
-        check.errors[Block.CHANNEL] = "Pick a channel from the list."
-    day = str(values.get(Block.MATCHING_DAY) or "").lower()[:3]
+        check.errors[SettingsField.CHANNEL] = "Pick a channel from the list."
+    day = str(values.get(SettingsField.MATCHING_DAY) or "").lower()[:3]
     if day not in WEEKDAYS:
-        check.errors[Block.MATCHING_DAY] = "Pick the day of the week for matching rounds."
-    clock = _CLOCK.fullmatch(str(values.get(Block.MATCHING_TIME) or "").strip())
+        check.errors[SettingsField.MATCHING_DAY] = "Pick the day of the week for matching rounds."
+    clock = _CLOCK.fullmatch(str(values.get(SettingsField.MATCHING_TIME) or "").strip())
     if clock is None:
-        check.errors[Block.MATCHING_TIME] = "Pick a time like 09:00."
-    timezone = str(values.get(Block.MATCHING_TIMEZONE) or "").strip()
+        check.errors[SettingsField.MATCHING_TIME] = "Pick a time like 09:00."
+    timezone = str(values.get(SettingsField.MATCHING_TIMEZONE) or "").strip()
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        check.errors[Block.MATCHING_TIMEZONE] = "Use a timezone name like Europe/London or America/New_York."
+        check.errors[SettingsField.MATCHING_TIMEZONE] = (
+            "Use a timezone name like Europe/London or America/New_York."
+        )
     expiry = check.whole(
-        Block.PROPOSAL_EXPIRY, values.get(Block.PROPOSAL_EXPIRY), "Expiry", PROPOSAL_EXPIRY_RANGE
+        SettingsField.PROPOSAL_EXPIRY,
+        values.get(SettingsField.PROPOSAL_EXPIRY),
+        "Expiry",
+        PROPOSAL_EXPIRY_RANGE,
     )
-    sessions, days = _pairing_length(check, values.get(Block.PAIRING_LENGTH))
-    reminders = _reminders(check, values.get(Block.REMINDERS))
+    sessions, days = _pairing_length(check, values.get(SettingsField.PAIRING_LENGTH))
+    reminders = _reminders(check, values.get(SettingsField.REMINDERS))
     threshold = check.whole(
-        Block.DEMAND_THRESHOLD, values.get(Block.DEMAND_THRESHOLD), "The threshold", DEMAND_THRESHOLD_RANGE
+        SettingsField.DEMAND_THRESHOLD,
+        values.get(SettingsField.DEMAND_THRESHOLD),
+        "The threshold",
+        DEMAND_THRESHOLD_RANGE,
     )
     if check.errors:
         raise SettingsError(check.errors)
@@ -139,7 +161,7 @@ def parse_settings(values: dict[str, Any]) -> SettingsInput:
         matching_weekday=WEEKDAYS.index(day),
         matching_time=f"{int(clock.group(1)):02d}:{clock.group(2)}",
         matching_timezone=timezone,
-        strict_reverse=bool(values.get(Block.STRICT_REVERSE)),
+        strict_reverse=bool(values.get(SettingsField.STRICT_REVERSE)),
         proposal_expiry_days=expiry,
         pairing_max_sessions=sessions,
         pairing_max_days=days,
@@ -151,24 +173,26 @@ def parse_settings(values: dict[str, Any]) -> SettingsInput:
 def _pairing_length(check: _Collector, raw: Any) -> tuple[int, int]:
     numbers = re.findall(r"\d+", str(raw or ""))
     if len(numbers) != 2:
-        check.errors[Block.PAIRING_LENGTH] = "Give two numbers, sessions then days, e.g. 6 / 90."
+        check.errors[SettingsField.PAIRING_LENGTH] = "Give two numbers, sessions then days, e.g. 6 / 90."
         return PAIRING_SESSIONS_RANGE[0], PAIRING_DAYS_RANGE[0]
-    sessions = check.whole(Block.PAIRING_LENGTH, numbers[0], "Sessions", PAIRING_SESSIONS_RANGE)
-    if Block.PAIRING_LENGTH in check.errors:
+    sessions = check.whole(SettingsField.PAIRING_LENGTH, numbers[0], "Sessions", PAIRING_SESSIONS_RANGE)
+    if SettingsField.PAIRING_LENGTH in check.errors:
         return sessions, PAIRING_DAYS_RANGE[0]
-    days = check.whole(Block.PAIRING_LENGTH, numbers[1], "Days", PAIRING_DAYS_RANGE)
+    days = check.whole(SettingsField.PAIRING_LENGTH, numbers[1], "Days", PAIRING_DAYS_RANGE)
     return sessions, days
 
 
 def _reminders(check: _Collector, raw: Any) -> tuple[int, ...]:
     parts = [part.strip() for part in re.split(r"[,;\s]+", str(raw or "")) if part.strip()]
     if not parts:
-        check.errors[Block.REMINDERS] = "Give at least one reminder, e.g. 1440, 15."
+        check.errors[SettingsField.REMINDERS] = "Give at least one reminder, e.g. 1440, 15."
         return ()
     if len(parts) > MAX_REMINDERS:
-        check.errors[Block.REMINDERS] = f"At most {MAX_REMINDERS} reminders."
+        check.errors[SettingsField.REMINDERS] = f"At most {MAX_REMINDERS} reminders."
         return ()
-    minutes = [check.whole(Block.REMINDERS, part, "Each reminder", REMINDER_MINUTES_RANGE) for part in parts]
+    minutes = [
+        check.whole(SettingsField.REMINDERS, part, "Each reminder", REMINDER_MINUTES_RANGE) for part in parts
+    ]
     return tuple(sorted(set(minutes), reverse=True))
 
 
@@ -192,7 +216,10 @@ def save_settings(
 
 
 def reminder_minutes(settings: ProgrammeSettings) -> tuple[int, ...]:
-    return tuple(int(part) for part in settings.lnl_reminder_minutes.split(",") if part.strip().isdigit())
+    """The stored reminder offsets, largest first, each once; anything but a positive number is skipped."""
+    parts = (part.strip() for part in settings.lnl_reminder_minutes.split(","))
+    minutes = {int(part) for part in parts if part.isdecimal()}
+    return tuple(sorted((m for m in minutes if m > 0), reverse=True))
 
 
 # --- the right to be forgotten ----------------------------------------------------------------

@@ -3,7 +3,7 @@
 Every figure is computed by the database (COUNT, SUM over CASE, AVG, GROUP BY): a report costs a
 fixed dozen small queries however many people, wishes and pairings there are, and no row is
 loaded into Python just to be counted. Results come back as plain frozen dataclasses that the
-App Home builder and the plain-text renderer (CLI, demo) both read.
+App Home builder and the plain-text report (bot.views.report, for the CLI and the demo) both read.
 """
 
 from __future__ import annotations
@@ -159,14 +159,6 @@ class ProgrammeReport:
 
 def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
-
-
-def percent(value: float | None) -> str:
-    return "-" if value is None else f"{round(value * 100)}%"
-
-
-def rating(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}/5"
 
 
 # --- the programme report --------------------------------------------------------------------
@@ -478,88 +470,6 @@ def _by_department(
         for group, (name, people, learning, teaching) in figures.items()
     ]
     return tuple(sorted(groups, key=lambda g: (g.name == NOT_GIVEN, -g.people, -g.learning, g.name.lower())))
-
-
-# --- plain text, for the CLI and the demo -----------------------------------------------------
-
-
-def render_text(report: ProgrammeReport) -> str:
-    """The report as a readable fixed-width text: what `python -m bot demo` prints at its end."""
-    span = (
-        f"{report.since:%d %b %Y} to {report.until:%d %b %Y}"
-        if report.since
-        else f"up to {report.until:%d %b %Y}"
-    )
-    lines = [
-        f"Flipside programme report: {report.period.label.lower()} ({span})",
-        "",
-        _row(
-            "Participants",
-            f"{report.participants} ({report.learners_only} learning only, "
-            f"{report.teachers_only} teaching only, {report.both} both)",
-        ),
-        _row(
-            "Wishes",
-            f"{report.wishes_new} new, {report.wishes_open} open now, {report.wishes_met} met",
-        ),
-        _row(
-            "Pairs proposed",
-            f"{report.pairs_proposed} in {report.rounds} round{'s' * (report.rounds != 1)}: "
-            f"{report.pairs_accepted} accepted, {report.pairs_declined} declined, "
-            f"{report.pairs_expired} expired, {report.pairs_waiting} waiting",
-        ),
-        _row(
-            "Acceptance rate",
-            f"{percent(report.acceptance_rate)} (of {report.pairs_decided} answered or expired)",
-        ),
-        _row(
-            "Reverse pairs",
-            f"{percent(report.reverse_share)} junior teaches senior, "
-            f"{percent(report.cross_department_share)} across departments",
-        ),
-        _row(
-            "Sessions logged",
-            f"{report.sessions_logged}, average rating {rating(report.average_session_rating)}",
-        ),
-        _row(
-            "Closing feedback",
-            f"{report.closing_feedback}, average rating {rating(report.average_feedback_rating)}",
-        ),
-        _row(
-            "Lunch 'n' Learn",
-            f"{report.lunch_sessions} held, {report.lunch_attendance} attending"
-            + (
-                f" ({report.average_attendance:.1f} a session)"
-                if report.average_attendance is not None
-                else ""
-            )
-            + f", rating {rating(report.average_lunch_rating)}; {report.lunch_upcoming} coming up",
-        ),
-        "",
-        "Most requested topics",
-    ]
-    lines += [
-        f"  {_cut(t.topic, 40):<40} {t.wishes:>4} wish{'es' * (t.wishes != 1):<2}  {t.teachers:>3} can teach"
-        for t in report.top_topics
-    ] or ["  (no new wishes)"]
-    lines += ["", f"Unmet demand: {report.unmet_wishes} open wishes on topics no available colleague teaches"]
-    lines += [f"  {_cut(t.topic, 40):<40} {t.wishes:>4}" for t in report.unmet_topics[:10]]
-    if len(report.unmet_topics) > 10:
-        lines.append(f"  ... and {len(report.unmet_topics) - 10} more topics")
-    for title, groups in (("career stage", report.by_career_stage), ("department", report.by_department)):
-        lines += ["", f"By {title:<38} {'people':>6} {'learning':>9} {'teaching':>9}"]
-        lines += [
-            f"  {_cut(g.name, 40):<40} {g.people:>6} {g.learning:>9} {g.teaching:>9}" for g in groups
-        ] or ["  (nobody yet)"]
-    return "\n".join(lines)
-
-
-def _row(label: str, value: str) -> str:
-    return f"{label:<18}{value}"
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --- one person's picture: what their App Home shows ------------------------------------------

@@ -25,10 +25,11 @@ from slack_sdk.models.blocks import (
 from bot.config import WEEKDAYS
 from bot.ids import INPUT_ACTION, Action, Modal
 from bot.ids import Block as BlockId
-from bot.services.admin import PartnerLeft, reminder_minutes
-from bot.services.insights import GroupFigures, Period, ProgrammeReport, percent, rating
-from bot.views.common import Message, button, context, message, modal, option, section
+from bot.services.admin import PartnerLeft, SettingsError, SettingsField, reminder_minutes
+from bot.services.insights import GroupFigures, Period, ProgrammeReport
+from bot.views.common import Message, button, context, inline_errors, message, modal, option, section
 from bot.views.home import ShowAll, build_list_modal, fitted, pack_lines, show_all_button
+from bot.views.report import percent, rating
 from bot.views.text import escape, plural
 from models import ProgrammeSettings
 
@@ -194,6 +195,25 @@ def _text(block_id: str, label: str, value: str, hint: str) -> InputBlock:
         element=PlainTextInputElement(action_id=INPUT_ACTION, initial_value=value, max_length=100),
         hint=PlainTextObject(text=hint),
     )
+
+
+# The settings modal's inputs, by the setting each one holds.
+SETTINGS_BLOCKS: dict[SettingsField, BlockId] = {
+    SettingsField.CHANNEL: BlockId.CHANNEL,
+    SettingsField.MATCHING_DAY: BlockId.MATCHING_DAY,
+    SettingsField.MATCHING_TIME: BlockId.MATCHING_TIME,
+    SettingsField.MATCHING_TIMEZONE: BlockId.MATCHING_TIMEZONE,
+    SettingsField.STRICT_REVERSE: BlockId.STRICT_REVERSE,
+    SettingsField.PROPOSAL_EXPIRY: BlockId.PROPOSAL_EXPIRY,
+    SettingsField.PAIRING_LENGTH: BlockId.PAIRING_LENGTH,
+    SettingsField.REMINDERS: BlockId.REMINDERS,
+    SettingsField.DEMAND_THRESHOLD: BlockId.DEMAND_THRESHOLD,
+}
+
+
+def settings_errors(error: SettingsError) -> dict[str, str]:
+    """What is wrong with the settings, as inline errors under the modal's inputs."""
+    return inline_errors(error.errors, SETTINGS_BLOCKS)
 
 
 def build_settings_modal(settings: ProgrammeSettings) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,12 @@ def modal(
         private_metadata=private_metadata or None,
     )
     return view.to_dict()
+
+
+def inline_errors(errors: Mapping[str, str], blocks: Mapping[str, str]) -> dict[str, str]:
+    """A service's errors, keyed by its field names, re-keyed by the modal's input block ids: what
+    `ack(response_action="errors", errors=...)` takes."""
+    return {blocks[name]: text for name, text in errors.items()}
 
 
 def home(blocks: Sequence[Block]) -> dict[str, Any]:

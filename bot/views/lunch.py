@@ -30,25 +30,25 @@ from slack_sdk.models.blocks import (
 
 from bot.ids import INPUT_ACTION, Action, Modal
 from bot.ids import Block as BlockId
-from bot.services.lunch_and_learn import (
+from bot.services.lunch.calendar import local_date_time
+from bot.services.lunch.common import Outcome
+from bot.services.lunch.demand import SuggestionPick
+from bot.services.lunch.feedback import NOTE_MAX, FeedbackSummary
+from bot.services.lunch.proposing import (
     DEFAULT_DURATION,
     DESCRIPTION_MAX,
     DURATION_MAX,
     DURATION_MIN,
     LOCATION_MAX,
-    NOTE_MAX,
     SEATS_MAX,
     TITLE_MAX,
-    FeedbackSummary,
-    Lineup,
-    MySeat,
-    Outcome,
-    SessionState,
-    SuggestionPick,
+    ProposalError,
+    ProposalField,
     is_link,
-    local_date_time,
 )
-from bot.views.common import Message, button, context, message, modal, option, section
+from bot.services.lunch.schedule import Lineup
+from bot.services.lunch.seats import MySeat, SessionState
+from bot.views.common import Message, button, context, inline_errors, message, modal, option, section
 from bot.views.text import escape, human_list, plural, slack_date, truncate
 from models import TOPIC_MAX_LENGTH, LunchSession, LunchStatus, Person
 
@@ -205,6 +205,24 @@ def _text_input(
         ),
         hint=PlainTextObject(text=hint) if hint else None,
     )
+
+
+# The proposal modal's inputs, by the proposal field each one holds.
+PROPOSAL_BLOCKS: dict[ProposalField, BlockId] = {
+    ProposalField.TITLE: BlockId.TITLE,
+    ProposalField.TOPIC: BlockId.TOPIC,
+    ProposalField.DESCRIPTION: BlockId.DESCRIPTION,
+    ProposalField.DATE: BlockId.DATE,
+    ProposalField.TIME: BlockId.TIME,
+    ProposalField.DURATION: BlockId.DURATION,
+    ProposalField.LOCATION: BlockId.LOCATION,
+    ProposalField.SEATS: BlockId.SEATS,
+}
+
+
+def proposal_errors(error: ProposalError) -> dict[str, str]:
+    """What is wrong with a proposal, as inline errors under the modal's inputs."""
+    return inline_errors(error.errors, PROPOSAL_BLOCKS)
 
 
 def build_proposal_modal(

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from bot.cli.admin import AdminCommandError, export_command, report_text, resolve_team
 from bot.config import ProgrammeDefaults
-from bot.ids import Block
 from bot.services import admin, export, insights, outbox, profiles
+from bot.services.admin import SettingsField
 from bot.services.insights import Period
 from bot.services.programme import next_matching_round
 from bot.views.common import Message
@@ -33,15 +33,15 @@ from models import (
 from tests.services.test_insights import NOW, Org, days_ago, history
 
 VALID = {
-    Block.CHANNEL: "C0PROGRAMME",
-    Block.MATCHING_DAY: "wed",
-    Block.MATCHING_TIME: "8:30",
-    Block.MATCHING_TIMEZONE: "Europe/Paris",
-    Block.STRICT_REVERSE: True,
-    Block.PROPOSAL_EXPIRY: "7",
-    Block.PAIRING_LENGTH: "8 / 120",
-    Block.REMINDERS: "15, 1440 60",
-    Block.DEMAND_THRESHOLD: "4",
+    SettingsField.CHANNEL: "C0PROGRAMME",
+    SettingsField.MATCHING_DAY: "wed",
+    SettingsField.MATCHING_TIME: "8:30",
+    SettingsField.MATCHING_TIMEZONE: "Europe/Paris",
+    SettingsField.STRICT_REVERSE: True,
+    SettingsField.PROPOSAL_EXPIRY: "7",
+    SettingsField.PAIRING_LENGTH: "8 / 120",
+    SettingsField.REMINDERS: "15, 1440 60",
+    SettingsField.DEMAND_THRESHOLD: "4",
 }
 
 
@@ -91,37 +91,37 @@ def test_valid_settings_are_parsed_and_normalised():
         lnl_reminder_minutes=(1440, 60, 15),
         lnl_demand_threshold=4,
     )
-    assert admin.parse_settings({**VALID, Block.CHANNEL: None}).channel_id is None
+    assert admin.parse_settings({**VALID, SettingsField.CHANNEL: None}).channel_id is None
 
 
 def test_every_bad_field_gets_its_own_inline_error():
     bad = {
-        Block.CHANNEL: "<!channel>",
-        Block.MATCHING_DAY: "someday",
-        Block.MATCHING_TIME: "25:00",
-        Block.MATCHING_TIMEZONE: "Mars/Olympus",
-        Block.STRICT_REVERSE: False,
-        Block.PROPOSAL_EXPIRY: "0",
-        Block.PAIRING_LENGTH: "six",
-        Block.REMINDERS: "15, 99999",
-        Block.DEMAND_THRESHOLD: "'; DROP TABLE people; --",
+        SettingsField.CHANNEL: "<!channel>",
+        SettingsField.MATCHING_DAY: "someday",
+        SettingsField.MATCHING_TIME: "25:00",
+        SettingsField.MATCHING_TIMEZONE: "Mars/Olympus",
+        SettingsField.STRICT_REVERSE: False,
+        SettingsField.PROPOSAL_EXPIRY: "0",
+        SettingsField.PAIRING_LENGTH: "six",
+        SettingsField.REMINDERS: "15, 99999",
+        SettingsField.DEMAND_THRESHOLD: "'; DROP TABLE people; --",
     }
     with pytest.raises(admin.SettingsError) as raised:
         admin.parse_settings(bad)
-    assert set(raised.value.errors) == set(bad) - {Block.STRICT_REVERSE}
-    assert raised.value.errors[Block.PROPOSAL_EXPIRY] == "Expiry must be between 1 and 60."
-    assert "sessions then days" in raised.value.errors[Block.PAIRING_LENGTH]
+    assert set(raised.value.errors) == set(bad) - {SettingsField.STRICT_REVERSE}
+    assert raised.value.errors[SettingsField.PROPOSAL_EXPIRY] == "Expiry must be between 1 and 60."
+    assert "sessions then days" in raised.value.errors[SettingsField.PAIRING_LENGTH]
 
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        (Block.PAIRING_LENGTH, "6 / 3", "Days must be between 7 and 730."),
-        (Block.PAIRING_LENGTH, "0 / 30", "Sessions must be between 1 and 100."),
-        (Block.REMINDERS, "", "Give at least one reminder, e.g. 1440, 15."),
-        (Block.REMINDERS, "1 2 3 4 5 6", "At most 5 reminders."),
-        (Block.MATCHING_TIMEZONE, "", "Use a timezone name like Europe/London or America/New_York."),
-        (Block.DEMAND_THRESHOLD, None, "The threshold must be a whole number."),
+        (SettingsField.PAIRING_LENGTH, "6 / 3", "Days must be between 7 and 730."),
+        (SettingsField.PAIRING_LENGTH, "0 / 30", "Sessions must be between 1 and 100."),
+        (SettingsField.REMINDERS, "", "Give at least one reminder, e.g. 1440, 15."),
+        (SettingsField.REMINDERS, "1 2 3 4 5 6", "At most 5 reminders."),
+        (SettingsField.MATCHING_TIMEZONE, "", "Use a timezone name like Europe/London or America/New_York."),
+        (SettingsField.DEMAND_THRESHOLD, None, "The threshold must be a whole number."),
     ],
 )
 def test_edge_values_are_refused_with_a_clear_message(field, value, message):
@@ -140,6 +140,13 @@ def test_saved_settings_drive_the_next_round(session, org):
     assert admin.reminder_minutes(stored) == (1440, 60, 15)
     # Monday 23 Nov 12:00 UTC -> Wednesday 25 Nov 08:30 Paris (07:30 UTC)
     assert next_matching_round(stored, now=NOW).isoformat() == "2026-11-25T07:30:00+00:00"
+
+
+def test_reminder_minutes_skip_junk_and_repeats(session):
+    settings = profiles.programme_settings(session, team_id="T1", defaults=ProgrammeDefaults())
+    assert admin.reminder_minutes(settings) == (1440, 15)
+    settings.lnl_reminder_minutes = "60, junk,60,5,0,-3"
+    assert admin.reminder_minutes(settings) == (60, 5)
 
 
 # --- the right to be forgotten ----------------------------------------------------------------

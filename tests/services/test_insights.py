@@ -10,6 +10,7 @@ from sqlalchemy import event, select
 from bot.config import ProgrammeDefaults
 from bot.services import insights, profiles
 from bot.services.insights import Period
+from bot.views.report import render_text
 from models import (
     Answer,
     CareerStage,
@@ -237,7 +238,7 @@ def test_an_empty_programme_reports_zeros_and_no_rates(session, org):
     assert (report.participants, report.pairs_proposed, report.lunch_sessions) == (0, 0, 0)
     assert report.acceptance_rate is None and report.average_session_rating is None
     assert report.by_career_stage == () and report.top_topics == ()
-    assert "Participants      0" in insights.render_text(report)
+    assert "Participants      0" in render_text(report)
 
 
 def test_last_four_weeks_counts_exactly_what_happened_in_them(session, org):
@@ -345,7 +346,7 @@ def test_figures_are_counted_by_the_database_in_a_fixed_number_of_queries(databa
 
 def test_render_text_reads_well(session, org):
     history(org)
-    text = insights.render_text(insights.build_report(session, team_id="T1", period=Period.QUARTER, now=NOW))
+    text = render_text(insights.build_report(session, team_id="T1", period=Period.QUARTER, now=NOW))
     assert text.startswith("Flipside programme report: last quarter (13 weeks) (24 Aug 2026 to 23 Nov 2026)")
     assert "Acceptance rate   50% (of 4 answered or expired)" in text
     assert "Lunch 'n' Learn   1 held, 2 attending (2.0 a session), rating 4.5/5; 1 coming up" in text

@@ -10,6 +10,7 @@ import pytest
 from bot.ids import INPUT_ACTION, Action, Modal
 from bot.ids import Block as BlockId
 from bot.services import admin
+from bot.services.admin import SettingsError, SettingsField
 from bot.services.insights import (
     GroupFigures,
     LunchLine,
@@ -304,14 +305,25 @@ def test_the_settings_modal_round_trips_through_the_parser():
         BlockId.REMINDERS,
         BlockId.DEMAND_THRESHOLD,
     }
-    values[BlockId.STRICT_REVERSE] = "strict" in values[BlockId.STRICT_REVERSE]
-    parsed = admin.parse_settings(values)
+    assert set(admin_views.SETTINGS_BLOCKS) == set(SettingsField)
+    assert set(admin_views.SETTINGS_BLOCKS.values()) == set(values)
+    fields = {name: values[block] for name, block in admin_views.SETTINGS_BLOCKS.items()}
+    fields[SettingsField.STRICT_REVERSE] = "strict" in fields[SettingsField.STRICT_REVERSE]
+    parsed = admin.parse_settings(fields)
     assert (parsed.matching_weekday, parsed.matching_time, parsed.lnl_reminder_minutes) == (
         0,
         "09:00",
         (1440, 15),
     )
     assert (parsed.pairing_max_sessions, parsed.pairing_max_days, parsed.strict_reverse) == (6, 90, True)
+
+
+def test_settings_errors_land_under_their_inputs():
+    error = SettingsError({SettingsField.REMINDERS: "At most 5 reminders.", SettingsField.CHANNEL: "Pick."})
+    assert admin_views.settings_errors(error) == {
+        BlockId.REMINDERS: "At most 5 reminders.",
+        BlockId.CHANNEL: "Pick.",
+    }
 
 
 def test_preview_modal_escapes_and_splits_a_long_dry_run():

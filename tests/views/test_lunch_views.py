@@ -6,15 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from bot.ids import INPUT_ACTION, Action, Block, Modal
-from bot.services.lunch_and_learn import (
-    FeedbackSummary,
-    Lineup,
-    MySeat,
-    Outcome,
-    SessionState,
-    SuggestionPick,
-    TopicDemand,
-)
+from bot.services.lunch.common import Outcome
+from bot.services.lunch.demand import SuggestionPick, TopicDemand
+from bot.services.lunch.feedback import FeedbackSummary
+from bot.services.lunch.proposing import ProposalError, ProposalField
+from bot.services.lunch.schedule import Lineup
+from bot.services.lunch.seats import MySeat, SessionState
 from bot.views import lunch as views
 from bot.views.plaintext import blocks_to_text, mrkdwn_to_text
 from bot.views.text import slack_date
@@ -101,6 +98,15 @@ def test_proposal_modal_uses_the_hosts_timezone_and_the_shared_ids():
     assert blocks[Block.HOST]["element"]["initial_user"] == "U1"
     assert blocks[Block.SEATS]["optional"] is True
     assert json.loads(view["private_metadata"]) == {"tz": "America/New_York", "channel_id": "C1"}
+
+
+def test_every_proposal_error_lands_under_an_input_of_the_modal():
+    view = views.build_proposal_modal(views.ModalValues(host_user_id="U1", tz="UTC"), now=NOW)
+    inputs = {block["block_id"] for block in view["blocks"] if block["type"] == "input"}
+    assert set(views.PROPOSAL_BLOCKS) == set(ProposalField)
+    assert set(views.PROPOSAL_BLOCKS.values()) <= inputs
+    error = ProposalError({ProposalField.SEATS: "Up to 500 seats.", ProposalField.TIME: "Pick a start time."})
+    assert views.proposal_errors(error) == {Block.SEATS: "Up to 500 seats.", Block.TIME: "Pick a start time."}
 
 
 def test_edit_modal_is_prefilled_on_the_hosts_wall_clock():
@@ -366,8 +372,6 @@ def test_a_very_busy_week_stays_inside_slacks_block_limit():
         )
         for n in range(60)
     ]
-    from bot.services.lunch_and_learn import Lineup, SessionState
-
     lineup = Lineup(
         week="2026-W48",
         sessions=[SessionState(lunch=lunch, attendees=[], waitlisted=[]) for lunch in lunches],

@@ -1,0 +1,121 @@
+"""The host's edit and cancel: who may, what changed, and what queued messages stop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.services.lunch import announcements, hosting, seats
+from bot.services.lunch.common import Outcome
+from bot.services.lunch.proposing import ProposalError, ProposalField
+from models import LunchStatus, OutboxStatus
+from tests.services.lunch.factories import NOW, START, new_session, person, proposal, queue, status_of
+
+
+def test_only_the_host_or_an_admin_may_edit_or_cancel(db):
+    with db.transaction() as session:
+        host = person(session, "UHOST")
+        other = person(session, "UOTHER")
+        slack_admin = person(session, "USLACKADMIN", is_slack_admin=True)
+        listed_admin = person(session, "ULISTED")
+        lunch = new_session(session, host)
+        kwargs = dict(session_id=lunch.id, proposal=proposal(title="New"), now=NOW)
+        denied = hosting.edit_session(session, person=other, host=host, admin_user_ids=(), **kwargs)
+        assert denied.outcome == Outcome.NOT_ALLOWED and lunch.title == "Canva in 30 minutes"
+        assert hosting.edit_session(
+            session, person=slack_admin, host=host, admin_user_ids=(), **kwargs
+        ).changes == ["title"]
+        assert (
+            hosting.cancel_session(
+                session, session_id=lunch.id, person=other, admin_user_ids=(), now=NOW
+            ).outcome
+            == Outcome.NOT_ALLOWED
+        )
+        cancelled = hosting.cancel_session(
+            session, session_id=lunch.id, person=listed_admin, admin_user_ids={"ULISTED"}, now=NOW
+        )
+        assert cancelled.outcome == Outcome.CANCELLED and lunch.status == LunchStatus.CANCELLED
+
+
+def test_edit_reports_what_changed_and_guards_the_seats(db):
+    with db.transaction() as session:
+        host = person(session, "UHOST")
+        lunch = new_session(session, host, capacity=3)
+        people = [person(session, f"U{n}") for n in "ABCDE"]
+        for index, someone in enumerate(people):
+            seats.sign_up(session, session_id=lunch.id, person=someone, now=NOW + timedelta(seconds=index))
+        with pytest.raises(ProposalError) as caught:
+            hosting.edit_session(
+                session,
+                session_id=lunch.id,
+                person=host,
+                host=host,
+                proposal=proposal(capacity=2),
+                admin_user_ids=(),
+                now=NOW,
+            )
+        assert "3 people are already going" in caught.value.errors[ProposalField.SEATS]
+        change = hosting.edit_session(
+            session,
+            session_id=lunch.id,
+            person=host,
+            host=host,
+            proposal=proposal(capacity=4, location="Room 7", starts_at=START + timedelta(hours=1)),
+            admin_user_ids=(),
+            now=NOW,
+        )
+        assert change.changes == ["time", "place", "seats"]
+        assert [p.slack_user_id for p in change.promoted] == ["UD"]
+        assert {p.slack_user_id for p in change.audience} == {"UA", "UB", "UC"}
+        nothing = hosting.edit_session(
+            session,
+            session_id=lunch.id,
+            person=host,
+            host=host,
+            proposal=proposal(capacity=4, location="Room 7", starts_at=START + timedelta(hours=1)),
+            admin_user_ids=(),
+            now=NOW,
+        )
+        assert nothing.outcome == Outcome.EDITED and nothing.changes == []
+
+
+def test_time_change_cancels_pending_reminders_and_cancelling_drops_everything_queued(db):
+    with db.transaction() as session:
+        host = person(session, "UHOST")
+        a = person(session, "UA")
+        lunch = new_session(session, host)
+        other = new_session(session, host)
+        seats.sign_up(session, session_id=lunch.id, person=a, now=NOW)
+        old_key = announcements.reminder_key(lunch, a, 15)
+        queue(session, old_key)
+        queue(session, announcements.reminder_key(other, a, 15))
+        queue(session, announcements.feedback_key(lunch, a))
+        hosting.edit_session(
+            session,
+            session_id=lunch.id,
+            person=host,
+            host=host,
+            proposal=proposal(title="Renamed"),
+            admin_user_ids=(),
+            now=NOW,
+        )
+        assert status_of(session, old_key) == OutboxStatus.PENDING  # same time: the reminder still holds
+        hosting.edit_session(
+            session,
+            session_id=lunch.id,
+            person=host,
+            host=host,
+            proposal=proposal(title="Renamed", starts_at=START + timedelta(days=1)),
+            admin_user_ids=(),
+            now=NOW,
+        )
+        assert status_of(session, old_key) == OutboxStatus.CANCELLED
+        assert announcements.reminder_key(lunch, a, 15) != old_key
+        assert status_of(session, announcements.feedback_key(lunch, a)) == OutboxStatus.PENDING
+        change = hosting.cancel_session(session, session_id=lunch.id, person=host, admin_user_ids=(), now=NOW)
+        assert [p.slack_user_id for p in change.audience] == ["UA"]
+        assert status_of(session, announcements.feedback_key(lunch, a)) == OutboxStatus.CANCELLED
+        assert (
+            status_of(session, announcements.reminder_key(other, a, 15)) == OutboxStatus.PENDING
+        )  # lunch:2 untouched
