@@ -135,4 +135,13 @@ class Work(StrEnum):
 
 # Work that earlier versions stored for their worker and listeners now do right after their ack:
 # still run when found stored (left by a version before the upgrade), never queued any more.
-RETIRED_WORK = frozenset(set(Work) - {Work.ADMIN_PREVIEW, Work.ADMIN_RUN_ROUND, Work.ADMIN_EXPORT})
+RETIRED_WORK = frozenset(
+    {
+        Work.CHECKIN,
+        Work.FEEDBACK,
+        Work.LUNCH_ANNOUNCE,
+        Work.LUNCH_HOST_CHANGE,
+        Work.LUNCH_CALENDAR,
+        Work.ADMIN_HOME,
+    }
+)

@@ -9,12 +9,18 @@ from slack_bolt import App, BoltContext
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import Work
+from bot.listeners.support import hand_over
 from bot.services import profiles, workspaces
-from bot.services.slack_events import first_delivery
+from bot.services.slack_events import first_delivery, slim_event_body, slim_user_change
 from bot.work.queue import settle_in, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
+
+
+def handle_user_change(event: dict, body: dict, context: BoltContext) -> None:
+    # Sent for every profile or status change of anyone in the workspace: a worker applies it.
+    hand_over(context, slim_event_body(body, slim_user_change(event)), Work.USER_CHANGED)
 
 
 def apply_user_change(body: dict, context: BoltContext) -> None:
@@ -30,10 +36,9 @@ def apply_user_change(body: dict, context: BoltContext) -> None:
             )
             if person is not None:
                 profiles.apply_slack_user(person, user, now=utcnow())
-        settle_in(session, context)  # a task of an earlier version: done with what it stored
+        settle_in(session, context)  # the event id, the change and the task's row go together
 
 
-# Work an earlier version stored for its worker is done the same way.
 task(Work.USER_CHANGED)(lambda job: apply_user_change(job.body, job.context))
 
 
@@ -56,6 +61,6 @@ def handle_tokens_revoked(event: dict, body: dict, context: BoltContext) -> None
 
 
 def register(app: App) -> None:
-    app.event("user_change")(apply_user_change)
+    app.event("user_change")(handle_user_change)
     app.event("app_uninstalled")(handle_uninstalled)
     app.event("tokens_revoked")(handle_tokens_revoked)

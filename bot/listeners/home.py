@@ -15,10 +15,10 @@ from bot.db import Database
 from bot.ids import Action as A
 from bot.ids import Work
 from bot.listeners.rights import admin_allowed
-from bot.listeners.support import metadata, person_transaction, sync_person_from_slack, team_of
+from bot.listeners.support import hand_over, metadata, person_transaction, sync_person_from_slack, team_of
 from bot.services import insights, profiles
 from bot.services.insights import Period
-from bot.services.slack_events import first_delivery
+from bot.services.slack_events import first_delivery, slim_event_body, slim_home_opened
 from bot.slack.app_home import publish_home
 from bot.views import admin as admin_views
 from bot.views.home import ShowAll, build_show_all
@@ -34,9 +34,10 @@ def _home_period(view: dict[str, Any] | None) -> Period | None:
     return Period.parse(raw) if raw else None
 
 
-def handle_app_home_opened(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+def handle_app_home_opened(event: dict, body: dict, context: BoltContext) -> None:
+    # Opened all day long, and drawing the home takes queries and Web API calls: a worker does it.
     if event.get("tab") in (None, "home"):
-        show_home(body, client, context)
+        hand_over(context, slim_event_body(body, slim_home_opened(event)), Work.HOME_OPENED)
 
 
 def show_home(body: dict, client: WebClient, context: BoltContext) -> None:
@@ -66,7 +67,6 @@ def show_home(body: dict, client: WebClient, context: BoltContext) -> None:
     )
 
 
-# Work an earlier version stored for its worker is done the same way.
 task(Work.HOME_OPENED)(lambda job: show_home(job.body, job.client, job.context))
 
 

@@ -1,5 +1,6 @@
-"""/teachme and /canteach: typed topics, or their modals (add, remove). Both ways end in one flow,
-record_topics: store the topics, then answer privately and redraw the person's App Home."""
+"""/teachme and /canteach: typed topics, or their modals (add, remove). The listeners ack and hand
+the request to a worker; both ways end in one flow, record_topics: store the topics, then answer
+privately and redraw the person's App Home. Opening a modal is light: done right after the ack."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action, Block, Command, Modal, Work
 from bot.listeners.support import (
+    hand_over,
     input_value,
     metadata,
     person_transaction,
@@ -30,7 +32,7 @@ from bot.services.topics import TopicError, split_topics, validate_topic
 from bot.views import learning as learning_views
 from bot.views import profile as profile_views
 from bot.views.common import Message
-from bot.work.queue import settle_in, task
+from bot.work.queue import Job, settle_in, task
 from models import SkillLevel, utcnow
 
 Reply = Callable[[Message], None]
@@ -91,7 +93,7 @@ def record_topics(
                 )
             needs_sync = profiles.needs_slack_sync(person, now=now)
             redraw_home = person.home_opened_at is not None  # see publish_home(only_if_opened=True)
-        settle_in(session, context)  # a task of an earlier version: done with what it stored
+        settle_in(session, context)  # the task's row goes with what it stored: never applied twice
     if profile_modal is not None:
         try_slack(client.views_open, trigger_id=profile_trigger_id, view=profile_modal)
     reply(message)
@@ -108,20 +110,9 @@ def _respond_privately(respond: Respond) -> Reply:
     return lambda message: respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
 
 
-def _command(
-    command: dict, respond: Respond, client: WebClient, context: BoltContext, *, teach: bool
-) -> None:
-    raw = (command.get("text") or "").strip()
-    if raw:
-        record_topics(
-            command,
-            client,
-            context,
-            teach=teach,
-            raw=raw,
-            reply=_respond_privately(respond),
-            profile_trigger_id=command.get("trigger_id"),
-        )
+def _command(command: dict, client: WebClient, context: BoltContext, *, teach: bool) -> None:
+    if (command.get("text") or "").strip():
+        hand_over(context, command, Work.CANTEACH if teach else Work.TEACHME)
         return
     with person_transaction(command, context) as (session, person):
         view = (
@@ -133,18 +124,14 @@ def _command(
     client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
-def handle_teachme(
-    ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext
-) -> None:
+def handle_teachme(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    _command(command, respond, client, context, teach=False)
+    _command(command, client, context, teach=False)
 
 
-def handle_canteach(
-    ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext
-) -> None:
+def handle_canteach(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    _command(command, respond, client, context, teach=True)
+    _command(command, client, context, teach=True)
 
 
 # ---------------------------------------------------------------- the modals
@@ -176,7 +163,19 @@ def _tell_where_the_modal_was_opened(body: dict, client: WebClient) -> Reply:
     return lambda message: tell_privately(client, user_id=user_of(body), channel_id=channel_id, reply=message)
 
 
-def record_from_modal(body: dict, client: WebClient, context: BoltContext, *, teach: bool) -> None:
+def _record_from_command(job: Job, *, teach: bool) -> None:
+    record_topics(
+        job.body,
+        job.client,
+        job.context,
+        teach=teach,
+        raw=(job.body.get("text") or "").strip(),
+        reply=_respond_privately(job.respond),
+        profile_trigger_id=job.body.get("trigger_id"),
+    )
+
+
+def _record_from_modal(body: dict, client: WebClient, context: BoltContext, *, teach: bool) -> None:
     view = body["view"]
     record_topics(
         body,
@@ -196,7 +195,7 @@ def handle_wishes(ack: Ack, body: dict, view: dict, client: WebClient, context: 
         return
     ack()
     if split_topics(raw):  # "Add" with an empty field: the person only removed things
-        record_from_modal(body, client, context, teach=False)
+        hand_over(context, body, Work.WISHES)
 
 
 def handle_skills(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
@@ -210,12 +209,17 @@ def handle_skills(ack: Ack, body: dict, view: dict, client: WebClient, context: 
         return
     ack()
     if split_topics(raw):
-        record_from_modal(body, client, context, teach=True)
+        hand_over(context, body, Work.SKILLS)
 
 
-def remove_topic(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    """A wish's or a skill's Remove button in its modal: remove it and redraw the modal."""
+def remove_topic(ack: Ack, body: dict, context: BoltContext) -> None:
+    """A wish's or a skill's Remove button in its modal: a worker removes it and redraws the modal."""
     ack()
+    teach = body["actions"][0].get("action_id") == Action.REMOVE_SKILL
+    hand_over(context, body, Work.REMOVE_SKILL if teach else Work.REMOVE_WISH)
+
+
+def _remove_and_redraw(body: dict, client: WebClient, context: BoltContext) -> None:
     action = body["actions"][0]
     teach = action.get("action_id") == Action.REMOVE_SKILL
     with person_transaction(body, context) as (session, person):
@@ -239,13 +243,12 @@ def _int(value: Any) -> int:
         return -1  # matches no row: a forged or stale value changes nothing
 
 
-# Work an earlier version stored for its worker is done the same way.
-task(Work.TEACHME)(lambda job: _command(job.body, job.respond, job.client, job.context, teach=False))
-task(Work.CANTEACH)(lambda job: _command(job.body, job.respond, job.client, job.context, teach=True))
-task(Work.WISHES)(lambda job: record_from_modal(job.body, job.client, job.context, teach=False))
-task(Work.SKILLS)(lambda job: record_from_modal(job.body, job.client, job.context, teach=True))
-task(Work.REMOVE_WISH)(lambda job: remove_topic(lambda: None, job.body, job.client, job.context))
-task(Work.REMOVE_SKILL)(lambda job: remove_topic(lambda: None, job.body, job.client, job.context))
+task(Work.TEACHME)(lambda job: _record_from_command(job, teach=False))
+task(Work.CANTEACH)(lambda job: _record_from_command(job, teach=True))
+task(Work.WISHES)(lambda job: _record_from_modal(job.body, job.client, job.context, teach=False))
+task(Work.SKILLS)(lambda job: _record_from_modal(job.body, job.client, job.context, teach=True))
+task(Work.REMOVE_WISH)(lambda job: _remove_and_redraw(job.body, job.client, job.context))
+task(Work.REMOVE_SKILL)(lambda job: _remove_and_redraw(job.body, job.client, job.context))
 
 
 def register(app: App) -> None:

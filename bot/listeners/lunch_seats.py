@@ -14,6 +14,7 @@ from bot.listeners.lunch_common import (
     answer,
 )
 from bot.listeners.support import (
+    hand_over,
     person_transaction,
     sync_person_from_slack,
     team_of,
@@ -23,7 +24,7 @@ from bot.services.lunch import seats
 from bot.services.lunch.common import Change, Outcome, parse_id
 from bot.views import lunch as views
 from bot.views.common import Message
-from bot.work.queue import task
+from bot.work.queue import Job, task
 from models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -32,28 +33,41 @@ logger = logging.getLogger(__name__)
 # ----------------------------------------------------------------------------- seats
 
 
-def handle_sign_up(
-    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
-) -> None:
+def handle_sign_up(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
-    with person_transaction(body, context) as (session, person):
-        change = seats.sign_up(session, session_id=parse_id(action.get("value")), person=person, now=utcnow())
-        reply = views.build_notice(views.outcome_text(change.outcome, change.lunch, position=change.position))
-    show_seat_change(body, respond, client, context, change=_seat_change(change), reply=reply)
+    hand_over(context, body, Work.SEAT_CHANGE, sign_up=True)
 
 
-def handle_cancel_signup(
-    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
-) -> None:
+def handle_cancel_signup(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
-    now = utcnow()
-    with person_transaction(body, context) as (session, person):
-        change = seats.cancel_signup(
-            session, session_id=parse_id(action.get("value")), person=person, now=now
+    hand_over(context, body, Work.SEAT_CHANGE, sign_up=False)
+
+
+@task(Work.SEAT_CHANGE)
+def change_seat(job: Job) -> None:
+    """Take or free the seat (moving the waitlist up), then show it."""
+    body, now = job.body, utcnow()
+    if "reply" in job.extras:  # stored by an earlier version after it had changed the seat itself
+        show_seat_change(
+            body,
+            job.respond,
+            job.client,
+            job.context,
+            change=job.extras,
+            reply=Message(**job.extras["reply"]),
         )
-        lunch_notices.tell_promoted(session, change, now=now)
-        reply = views.build_notice(views.outcome_text(change.outcome, change.lunch))
-    show_seat_change(body, respond, client, context, change=_seat_change(change), reply=reply)
+        return
+    session_id = parse_id(body["actions"][0].get("value"))
+    with person_transaction(body, job.context) as (session, person):
+        if job.extras["sign_up"]:
+            change = seats.sign_up(session, session_id=session_id, person=person, now=now)
+            text = views.outcome_text(change.outcome, change.lunch, position=change.position)
+        else:
+            change = seats.cancel_signup(session, session_id=session_id, person=person, now=now)
+            lunch_notices.tell_promoted(session, change, now=now)
+            text = views.outcome_text(change.outcome, change.lunch)
+    reply = views.build_notice(text)
+    show_seat_change(body, job.respond, job.client, job.context, change=_seat_change(change), reply=reply)
 
 
 def _seat_change(change: Change) -> dict:
@@ -85,19 +99,6 @@ def show_seat_change(
     lunch_notices.refresh_announcement(client, db, team_id=team_id, session_id=session_id)
     if change["promoted"]:
         lunch_notices.send_queued(client, db, team_id=team_id, session_id=session_id)
-
-
-# Work an earlier version stored for its worker is done the same way.
-task(Work.SEAT_CHANGE)(
-    lambda job: show_seat_change(
-        job.body,
-        job.respond,
-        job.client,
-        job.context,
-        change=job.extras,
-        reply=Message(**job.extras["reply"]),
-    )
-)
 
 
 def register(app: App) -> None:

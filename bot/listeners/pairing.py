@@ -17,6 +17,7 @@ from bot.delivery import pairing_notices as notices
 from bot.delivery.sender import flush_outbox
 from bot.ids import Action, Block, Modal, Work
 from bot.listeners.support import (
+    hand_over,
     input_value,
     person_transaction,
     refresh_home,
@@ -28,7 +29,7 @@ from bot.listeners.support import (
 from bot.services import outbox, pairings, profiles
 from bot.services.pairings import Outcome
 from bot.views import pairing as views
-from bot.work.queue import task
+from bot.work.queue import Job, task
 from models import Pairing, Person, utcnow
 
 logger = logging.getLogger(__name__)
@@ -76,23 +77,32 @@ def _redraw_proposals(client: WebClient, db: Database, pairing_id: int) -> None:
             logger.warning("could not redraw a proposal: %s", error.response.get("error"))
 
 
-def _answer(
-    ack: Ack,
-    body: dict,
-    action: dict,
-    respond: Respond,
-    client: WebClient,
-    context: BoltContext,
-    *,
-    accept: bool,
-) -> None:
+def _answer(ack: Ack, body: dict, context: BoltContext, *, accept: bool) -> None:
     ack()
+    hand_over(context, body, Work.PAIRING_ANSWER, accept=accept)
+
+
+@task(Work.PAIRING_ANSWER)
+def answer_pairing(job: Job) -> None:
+    """Store the answer with the messages it queues for the other person, then show it."""
+    body, context, action = job.body, job.context, job.body["actions"][0]
+    # Stored by an earlier version after it had stored the answer itself: only show it.
+    if "outcome" in job.extras:
+        show_answer(
+            body,
+            job.respond,
+            job.client,
+            context,
+            outcome=Outcome(job.extras["outcome"]),
+            pairing_id=job.extras["pairing_id"],
+        )
+        return
     with person_transaction(body, context) as (session, person):
         change = pairings.answer(
             session,
             value=action.get("value"),
             person=person,
-            accept=accept,
+            accept=bool(job.extras["accept"]),
             now=utcnow(),
             settings=_programme(session, person, context),
         )
@@ -100,13 +110,13 @@ def _answer(
         pairing_id = change.pairing.id if change.pairing else None
         topic = change.pairing.topic.display_name if change.pairing else ""
     if change.outcome == Outcome.DECLINED and pairing_id:
-        # First: the trigger id behind this click is only good for 3 seconds.
+        # First: the trigger id behind the click is only good for 3 seconds.
         try_slack(
-            client.views_open,
+            job.client.views_open,
             trigger_id=body["trigger_id"],
             view=views.build_decline_modal(pairing_id, topic=topic),
         )
-    show_answer(body, respond, client, context, outcome=change.outcome, pairing_id=pairing_id)
+    show_answer(body, job.respond, job.client, context, outcome=change.outcome, pairing_id=pairing_id)
 
 
 def show_answer(
@@ -122,12 +132,12 @@ def show_answer(
         refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
-def accept_pairing(ack, body, action, respond, client, context) -> None:
-    _answer(ack, body, action, respond, client, context, accept=True)
+def accept_pairing(ack: Ack, body: dict, context: BoltContext) -> None:
+    _answer(ack, body, context, accept=True)
 
 
-def decline_pairing(ack, body, action, respond, client, context) -> None:
-    _answer(ack, body, action, respond, client, context, accept=False)
+def decline_pairing(ack: Ack, body: dict, context: BoltContext) -> None:
+    _answer(ack, body, context, accept=False)
 
 
 def decline_reason_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
@@ -254,16 +264,6 @@ def show_feedback_saved(body: dict, client: WebClient, *, saved: bool) -> None:
 
 
 # Work an earlier version stored for its worker is done the same way.
-task(Work.PAIRING_ANSWER)(
-    lambda job: show_answer(
-        job.body,
-        job.respond,
-        job.client,
-        job.context,
-        outcome=Outcome(job.extras["outcome"]),
-        pairing_id=job.extras["pairing_id"],
-    )
-)
 task(Work.CHECKIN)(
     lambda job: show_checkin(
         job.body,

@@ -135,9 +135,17 @@ def refresh_home(client: WebClient, context: BoltContext, *, team_id: str, user_
     )
 
 
+def hand_over(context: BoltContext, body: dict[str, Any], kind: str, **extras: Any) -> None:
+    """After the ack: store the request for a worker (bot/work/), which does its use case and
+    replies. One INSERT here, so the web process is free for the next ack at once; once stored, a
+    crash loses nothing. If it cannot be stored, Bolt's error handler tells the person."""
+    with context["db"].transaction() as session:
+        queue_work(session, body, kind, **extras)
+
+
 def queue_work(session: Session, body: dict[str, Any], kind: str, **extras: Any) -> None:
-    """Work too heavy for the web process, or that must happen exactly once (a round), stored in
-    the caller's transaction for a worker (bot/work/). `extras` must be JSON values."""
+    """hand_over() in the caller's transaction: the work exists exactly when what it stores does.
+    `extras` must be JSON values."""
     queue.enqueue(session, team_id=team_of(body), kind=kind, body=body, extras=extras, now=utcnow())
 
 

@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.ids import Block, Modal, Work
 from bot.listeners.support import (
+    hand_over,
     input_value,
     metadata,
     person_transaction,
@@ -35,14 +36,14 @@ def _parse_profile(view: dict) -> profiles.ProfileInput:
     )
 
 
-def handle_profile(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+def handle_profile(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     try:
         _parse_profile(view)
     except ProfileError as error:
         ack(response_action="errors", errors={error.field: str(error)})
         return
     ack()
-    save_profile(body, client, context)
+    hand_over(context, body, Work.PROFILE)
 
 
 def save_profile(body: dict, client: WebClient, context: BoltContext) -> None:
@@ -67,7 +68,6 @@ def save_profile(body: dict, client: WebClient, context: BoltContext) -> None:
     refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
-# Work an earlier version stored for its worker is done the same way.
 task(Work.PROFILE)(lambda job: save_profile(job.body, job.client, job.context))
 
 
