@@ -13,6 +13,7 @@ from dotenv import load_dotenv
 
 from bot.config import Settings
 from bot.runtime import StartupError, load_settings, open_database
+from bot.work.worker import DEFAULT_THREADS
 from models import utcnow
 
 
@@ -230,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_clock
     )
     worker = sub.add_parser("worker", help="run stored work (the Procfile's worker process)")
-    worker.add_argument("--threads", type=int, default=2, help="tasks run at once (default 2)")
+    worker.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="tasks run at once")
     worker.add_argument("--once", action="store_true", help="run what is due now, then exit")
     worker.add_argument("--limit", type=int, default=1000, help="with --once: at most this many")
     worker.set_defaults(func=cmd_worker)

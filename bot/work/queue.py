@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
@@ -113,19 +113,17 @@ def enqueue(
     body: dict[str, Any],
     extras: dict[str, Any] | None = None,
     now: datetime,
-) -> int:
+) -> None:
     """Add work in the caller's transaction: it exists exactly when what it belongs to does."""
     if kind not in _TASKS:
         raise ValueError(f"no task named {kind!r}")
     # Slack's deprecated verification token is a long-lived secret: never stored.
     body = {key: value for key, value in body.items() if key != "token"}
-    row = PendingWork(
-        team_id=team_id, kind=str(kind), body=body, extras=extras or {}, run_after=now, created_at=now
-    )
-    session.add(row)
-    session.flush()
-    orm_event.listen(session, "after_commit", _wake_workers, once=True)
-    return row.id
+    values = {"team_id": team_id, "kind": str(kind), "body": body, "extras": extras or {}, "attempts": 0}
+    # A Core insert: the web process does one after the ack of every request it hands over.
+    session.execute(insert(PendingWork), {**values, "run_after": now, "created_at": now})
+    if not orm_event.contains(session, "after_commit", _wake_workers):
+        orm_event.listen(session, "after_commit", _wake_workers, once=True)
 
 
 def settle_in(session: Session, context: BoltContext) -> None:

@@ -23,7 +23,7 @@ from models import utcnow
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_THREADS = 2  # enough to overlap Web API calls; run more worker processes for more
+DEFAULT_THREADS = 8  # tasks mostly wait on Slack and the database; more processes for more CPU
 POLL_SECONDS = 0.5  # how long work stored by another process can wait before a worker looks
 LEASE = timedelta(minutes=5)  # far longer than a task with slack_sdk's retries takes
 MAX_ATTEMPTS = 3  # a task claimed this often died with its worker each time: dropped, logged
@@ -144,8 +144,8 @@ class Worker:
         with self._changed:
             self._running += 1
         try:
-            # A look first: on SQLite a claim takes the write lock, a look does not.
-            if not self._has_due():
+            # A look first on SQLite, where a claim takes the write lock and a look does not.
+            if not self.database.is_postgres and not self._has_due():
                 return False
             try:
                 with self.database.transaction() as session:
