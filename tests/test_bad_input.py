@@ -148,6 +148,7 @@ def test_profile_modal_answers_inline_errors(flipside):
         },
     )
     assert reply.json()["errors"] == {"department": "Please say which department or team you are in."}
+    flipside.work_done()
     with flipside.db.transaction() as session:
         assert session.scalars(select(Person)).all() == []
 

@@ -56,6 +56,7 @@ def test_old_event_ids_are_pruned(flipside):
 
     flipside.event({"type": "app_home_opened", "user": "U1", "tab": "home"}, event_id="EvOld")
     flipside.fake.wait_for("views.publish")
+    flipside.work_done()  # the work that stores the event id may still be finishing
     later = utcnow() + timedelta(days=2)
     ctx = job_context(
         settings=flipside.settings, database=flipside.db, client=flipside.app.client, now=lambda: later

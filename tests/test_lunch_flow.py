@@ -267,6 +267,7 @@ def test_a_private_channel_without_the_bot_gets_clear_instructions_and_a_retry(l
     propose(lnl)
     [ephemeral] = eventually(lambda: lnl.fake.ephemerals("C0GENERAL"))
     assert "/invite @Flipside" in ephemeral["text"] and "/lunchnlearn announce" in ephemeral["text"]
+    lnl.work_done()
     assert only_session(lnl).message_ts is None
     lnl.command("/lunchnlearn", "announce")  # someone invited the bot meanwhile
     announced(lnl)
@@ -557,6 +558,7 @@ def test_when_uploads_fail_i_get_the_google_calendar_link_instead(lnl):
     announced(lnl)
     lnl.fake.fail_next("files.getUploadURLExternal", error="missing_scope")
     assert "calendar.google.com" in answer(lnl, menu(lnl, f"ics:{only_session(lnl).id}", user="U2"))
+    lnl.work_done()
     assert lnl.fake.uploaded_files() == []
 
 
