@@ -119,7 +119,9 @@ def mentoring_help_body(fake: FakeSlack) -> str:
 def gunicorn(env: dict[str, str], folder: Path) -> Process:
     """The Procfile's own web line, with this interpreter's gunicorn and one worker."""
     command = procfile()["web"].replace("gunicorn ", f"exec {sys.executable} -m gunicorn ", 1)
-    return Process(["sh", "-c", command], env={**env, "WEB_CONCURRENCY": "1"}, folder=folder)
+    # HOME: gunicorn puts its control socket under ~/.gunicorn; each test keeps its own.
+    env = {**env, "WEB_CONCURRENCY": "1", "HOME": str(folder)}
+    return Process(["sh", "-c", command], env=env, folder=folder)
 
 
 def test_gunicorn_serves_the_web_process_of_the_procfile(database, fake_slack, tmp_path, started):
