@@ -102,7 +102,7 @@ class Process:
 
 
 @pytest.fixture
-def started(tmp_path: Path) -> Iterator[list[Process]]:
+def started() -> Iterator[list[Process]]:
     """Processes a test starts; any still running at the end are killed."""
     processes: list[Process] = []
     yield processes
