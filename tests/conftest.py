@@ -304,7 +304,8 @@ def errors_fail_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
     reply_expected = bool(marker and marker.kwargs.get("reply", False))
     if marker and not patterns and not reply_expected:
         raise pytest.UsageError("expect_errors needs the patterns of the errors it expects")
-    # Taken now so that it is torn down (and the app and worker around it stopped) before the check.
+    # Taken here, the fixtures built on it (the app, its worker) are set up after this one, so they
+    # are stopped, their work done, before the check below.
     fake = request.getfixturevalue("fake_slack") if "fake_slack" in request.fixturenames else None
     if reply_expected and fake is None:
         raise pytest.UsageError("expect_errors(reply=True) needs the fake_slack fixture")
