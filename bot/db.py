@@ -27,6 +27,8 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    # A failed statement's error never carries its values (people's text) into a log line.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         # Several threads (Bolt's listener pool, the scheduler) share one SQLite file: wait for
         # the write lock instead of failing, and let readers go on while a writer writes (WAL).

@@ -19,4 +19,5 @@ try:
     freeze_startup_objects()
 except StartupError as error:
     print(f"flipside: {error}", file=sys.stderr)
-    sys.exit(2)
+    # 3 is gunicorn's "worker failed to boot": the master stops instead of booting another every second.
+    sys.exit(3)

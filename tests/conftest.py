@@ -1,9 +1,29 @@
-"""Fixtures: a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL), the fake Slack Web
-API on 127.0.0.1, and the real Bolt app served over HTTP to which tests send signed requests."""
+r"""Fixtures: a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL), the fake Slack Web
+API on 127.0.0.1, and the real Bolt app served over HTTP to which tests send signed requests.
+
+Errors fail tests. Every test fails (at teardown) if, while it ran:
+- code logged at ERROR or above through a logger under `bot`, `flipside` (the Bolt app's logger,
+  `flipside.bolt`), `slack_bolt` or `slack_sdk`, or from a module of those packages (Bolt's
+  per-listener loggers are named after a file), from any thread: the handler sits on the root
+  logger, so Bolt's listener pool, the worker's threads and the HTTP server's are all heard;
+- the fake Slack (the `fake_slack` fixture) received the generic reply of bot/listeners/errors.py
+  ("Sorry, something went wrong on my side").
+
+A test of an error path declares what it expects with a marker:
+
+    @pytest.mark.expect_errors(r"listener failed \(database unavailable\)", reply=True)
+
+Each pattern is a regular expression searched in the logged message; `reply=True` says the person
+gets the generic reply. The declaration is exact both ways: an error that no pattern matches still
+fails the test, and so does a pattern that matched nothing, or `reply=True` with no such reply, so a
+stale declaration shows up.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -13,12 +33,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import slack_bolt
+import slack_sdk
 from sqlalchemy import text
 
+import bot
 import models
 from bot import create_app, migrations
 from bot.config import Settings
 from bot.db import Database
+from bot.listeners.errors import SORRY
 from bot.runtime import build_worker
 from bot.slack.http import build_wsgi_app, make_http_server, serve_in_thread
 from bot.work.worker import Worker
@@ -201,7 +225,71 @@ def flipside(settings: Settings, database: Database, fake_slack: FakeSlack) -> I
     yield from serve(settings, database, fake_slack)
 
 
-@pytest.fixture
-def expect_errors():
-    """Declares the ERROR logs a test expects (replaced by the log-watching fixture at merge)."""
-    return lambda *_args, **_kwargs: None
+# --- Errors fail the test unless it declares them (see the module docstring) -------------------
+
+WATCHED_LOGGERS = frozenset({"bot", "flipside", "slack_bolt", "slack_sdk"})
+# Bolt names its per-listener loggers after the file that built the App, so where a record was
+# logged counts as well as the logger's name.
+WATCHED_CODE = tuple(str(Path(package.__file__).parent) + os.sep for package in (bot, slack_bolt, slack_sdk))
+
+
+class ErrorLog(logging.Handler):
+    """ERROR records of the watched code, whichever thread logged them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.partition(".")[0] in WATCHED_LOGGERS or record.pathname.startswith(WATCHED_CODE):
+            self.records.append(record)
+
+
+def describe(record: logging.LogRecord) -> str:
+    line = f"{record.levelname} {record.name} [{record.threadName}]: {record.getMessage()}"
+    if record.exc_info and record.exc_info[1] is not None:
+        line += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+    return line
+
+
+def generic_replies(fake: FakeSlack) -> list[str]:
+    """The calls (by method) that carried bot/listeners/errors.py's reply to a person."""
+    return [call.method for call in fake.calls if SORRY in str(call.args.get("text") or "")]
+
+
+@pytest.fixture(autouse=True)
+def errors_fail_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    marker = request.node.get_closest_marker("expect_errors")
+    patterns = [re.compile(pattern) for pattern in marker.args] if marker else []
+    reply_expected = bool(marker and marker.kwargs.get("reply", False))
+    if marker and not patterns and not reply_expected:
+        raise pytest.UsageError("expect_errors needs the patterns of the errors it expects")
+    # Taken here, the fixtures built on it (the app, its worker) are set up after this one, so they
+    # are stopped, their work done, before the check below.
+    fake = request.getfixturevalue("fake_slack") if "fake_slack" in request.fixturenames else None
+    if reply_expected and fake is None:
+        raise pytest.UsageError("expect_errors(reply=True) needs the fake_slack fixture")
+    log = ErrorLog()
+    root = logging.getLogger()
+    root.addHandler(log)
+    try:
+        yield
+    finally:
+        root.removeHandler(log)
+    problems = []
+    unexpected = [r for r in log.records if not any(p.search(r.getMessage()) for p in patterns)]
+    problems += [f"unexpected error logged: {describe(record)}" for record in unexpected]
+    problems += [
+        f"expected an error matching {p.pattern!r}; none was logged"
+        for p in patterns
+        if not any(p.search(record.getMessage()) for record in log.records)
+    ]
+    replies = generic_replies(fake) if fake is not None else []
+    if replies and not reply_expected:
+        problems.append(f"the person was sent the generic error reply ({', '.join(replies)})")
+    if reply_expected and not replies:
+        problems.append("expected the generic error reply; none was sent")
+    if problems:
+        if unexpected and unexpected[0].exc_info:
+            problems.append(logging.Formatter().formatException(unexpected[0].exc_info))
+        pytest.fail("\n".join(problems), pytrace=False)

@@ -986,9 +986,11 @@ class FakeSlack:
         self._thread: threading.Thread | None = None
         self._workspace = _Workspace(self.identity, lambda file_id: f"{self.url}upload/{file_id}")
         self._calls: list[Call] = []
+        self._holds: dict[str, threading.Event] = {}
         self._clear_scripts()
 
     def _clear_scripts(self) -> None:
+        self.release()  # a call kept back must not wait for a script that no longer exists
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str, float] = {}
         self._buckets: dict[str, _Bucket] = {}
@@ -1017,6 +1019,7 @@ class FakeSlack:
         if self._server is None:
             return
         self._stopping.set()  # wakes handlers sleeping in a scripted delay
+        self.release()  # and those kept back by hold()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -1111,6 +1114,23 @@ class FakeSlack:
                 self._delays[method] = seconds
             else:
                 self._delays.pop(method, None)
+
+    def hold(self, method: str) -> None:
+        """Keep the answers to method back until release(): each call is recorded when it arrives.
+
+        Lets a test show that something (an ack, say) did not wait for a Web API call, without
+        timing it. Release before the app under test is stopped, which waits for its calls.
+        """
+        with self._lock:
+            self._holds.setdefault(method, threading.Event())
+
+    def release(self, method: str | None = None) -> None:
+        """Send the answers hold() kept back (for every method when None); later calls go at once."""
+        with self._lock:
+            for name in list(self._holds) if method is None else [method]:
+                gate = self._holds.pop(name, None)
+                if gate is not None:
+                    gate.set()
 
     def set_rate_limit(self, method: str, per_minute: int, burst: int | None = None) -> None:
         """Throttle method with a token bucket; calls over the limit get 429 + Retry-After.
@@ -1233,6 +1253,9 @@ class FakeSlack:
             reply = self._decide(request, at)
             self._record(request, reply, at)
             delay = self._delays.get(request.method, 0.0)
+            gate = self._holds.get(request.method)
+        if gate is not None:
+            gate.wait()
         if delay:
             self._stopping.wait(delay)
         return reply

@@ -33,7 +33,7 @@ def test_badly_signed_requests_are_refused_and_change_nothing(flipside, tamper):
     )
     reply = flipside.http.post(body, **tamper)
     assert reply.status == 401
-    time.sleep(0.2)
+    flipside.work_done()
     assert wishes(flipside.db) == []
     assert [call.method for call in flipside.fake.calls] == ["auth.test"]  # only the start-up check
 
@@ -148,6 +148,7 @@ def test_profile_modal_answers_inline_errors(flipside):
         },
     )
     assert reply.json()["errors"] == {"department": "Please say which department or team you are in."}
+    flipside.work_done()
     with flipside.db.transaction() as session:
         assert session.scalars(select(Person)).all() == []
 

@@ -215,7 +215,9 @@ def test_keep_in_buttons(flipside):
 
 
 def test_forgetting_a_host_cancels_their_upcoming_sessions_and_tells_attendees(flipside):
+    from bot.services import outbox
     from bot.services.lunch import proposing, seats
+    from bot.views.common import Message
     from models import LunchSession, LunchStatus, OutboxMessage
 
     add_person(flipside.db, "U1", stage=CareerStage.EARLY, department="Ops", name="Priya")
@@ -236,6 +238,16 @@ def test_forgetting_a_host_cancels_their_upcoming_sessions_and_tells_attendees(f
         lunch = proposing.create_session(session, proposal=proposal, proposer=host, host=host, now=utcnow())
         seats.sign_up(session, session_id=lunch.id, person=guest, now=utcnow())
         lunch_id = lunch.id
+        # A message still to send to the host, whose words about them must not outlive them.
+        outbox.enqueue(
+            session,
+            team_id="T1",
+            dedupe_key="test-reminder-U1",
+            kind="lunch.reminder",
+            recipient="U1",
+            message=Message(text="Priya, your session starts tomorrow"),
+            send_after=utcnow() + timedelta(days=1),
+        )
     flipside.command("/mentoring", "forget", user="U1")
     flipside.fake.wait_for("views.open")
     assert flipside.submit(Modal.FORGET_CONFIRM, {}, user="U1").status == 200
@@ -246,5 +258,5 @@ def test_forgetting_a_host_cancels_their_upcoming_sessions_and_tells_attendees(f
         assert session.get(LunchSession, lunch_id).status == LunchStatus.CANCELLED
         to_forgotten = session.scalars(
             select(OutboxMessage).where(OutboxMessage.recipient.like("forgotten-%"))
-        )
-        assert all(row.text == "[removed]" for row in to_forgotten)
+        ).all()
+        assert [row.text for row in to_forgotten] == ["[removed]"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.scheduler import job_context, run_job
@@ -43,9 +44,7 @@ def test_tokens_revoked_stops_jobs_for_that_workspace(flipside):
 def test_user_tokens_revoked_changes_nothing(flipside):
     add_person(flipside.db, "U1", stage=CareerStage.EARLY, department="Ops", teaches="canva")
     assert flipside.event({"type": "tokens_revoked", "tokens": {"oauth": ["U1"]}}).status == 200
-    import time
-
-    time.sleep(0.3)
+    flipside.work_done()
     with flipside.db.transaction() as session:
         assert session.get(Workspace, "T1").uninstalled_at is None
 
@@ -57,6 +56,7 @@ def test_old_event_ids_are_pruned(flipside):
 
     flipside.event({"type": "app_home_opened", "user": "U1", "tab": "home"}, event_id="EvOld")
     flipside.fake.wait_for("views.publish")
+    flipside.work_done()  # the work that stores the event id may still be finishing
     later = utcnow() + timedelta(days=2)
     ctx = job_context(
         settings=flipside.settings, database=flipside.db, client=flipside.app.client, now=lambda: later
@@ -102,9 +102,8 @@ def test_an_older_user_change_never_overwrites_a_newer_one(flipside):
         assert person.display_name == "Priya Newer"
 
 
-def test_a_retried_event_whose_first_handling_failed_is_handled_by_the_retry(
-    flipside, monkeypatch, expect_errors
-):
+@pytest.mark.expect_errors(r"listener failed \(unexpected error\) for a event_callback request")
+def test_a_retried_event_whose_first_handling_failed_is_handled_by_the_retry(flipside, monkeypatch):
     from bot.services import profiles
 
     add_person(flipside.db, "U1", stage=CareerStage.EARLY, department="Ops", teaches="canva")

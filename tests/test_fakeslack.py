@@ -65,7 +65,7 @@ def test_users_info_has_slack_shape(client: WebClient, fake: FakeSlack) -> None:
 
 
 def test_unknown_user_is_user_not_found(client: WebClient) -> None:
-    with pytest.raises(SlackApiError) as raised:
+    with pytest.raises(SlackApiError, match="user_not_found") as raised:
         client.users_info(user="UNOPE")
 
     assert raised.value.response["error"] == "user_not_found"
@@ -115,7 +115,7 @@ def test_post_message_then_history_with_metadata(client: WebClient, fake: FakeSl
     assert [m["ts"] for m in with_metadata["messages"]] == [second["ts"], first["ts"]]
     assert with_metadata["messages"][0]["metadata"] == metadata
     assert with_metadata["messages"][0]["bot_id"] == "BBOT"
-    assert all("metadata" not in m for m in without["messages"])
+    assert without["messages"] and all("metadata" not in m for m in without["messages"])
     assert fake.messages("C1")[0]["blocks"] == _blocks("one")
 
 
@@ -142,13 +142,13 @@ def test_chat_update_changes_the_stored_message(client: WebClient, fake: FakeSla
 
     (stored,) = fake.messages("C1")
     assert (stored["ts"], stored["text"], stored["blocks"]) == (ts, "final", _blocks("final"))
-    with pytest.raises(SlackApiError) as raised:
+    with pytest.raises(SlackApiError, match="message_not_found") as raised:
         client.chat_update(channel="C1", ts="1.000000", text="x")
     assert raised.value.response["error"] == "message_not_found"
 
 
 def test_too_many_blocks_are_rejected_like_slack(client: WebClient) -> None:
-    with pytest.raises(SlackApiError) as raised:
+    with pytest.raises(SlackApiError, match="invalid_blocks") as raised:
         client.chat_postMessage(channel="C1", text="x", blocks=_blocks("b") * 51)
 
     assert raised.value.response["error"] == "invalid_blocks"
@@ -173,7 +173,7 @@ def test_join_refuses_private_and_archived_channels(client: WebClient, fake: Fak
 
     assert client.conversations_join(channel="CPUB")["channel"]["is_member"]
     for channel, error in [("CPRIV", "method_not_supported_for_channel_type"), ("COLD", "is_archived")]:
-        with pytest.raises(SlackApiError) as raised:
+        with pytest.raises(SlackApiError, match=error) as raised:
             client.conversations_join(channel=channel)
         assert raised.value.response["error"] == error
 
@@ -194,7 +194,7 @@ def test_views_publish_keeps_the_home_view(client: WebClient, fake: FakeSlack) -
 def test_views_open_rejects_a_long_modal_title(client: WebClient) -> None:
     modal = {"type": "modal", "title": {"type": "plain_text", "text": "x" * 25}, "blocks": []}
 
-    with pytest.raises(SlackApiError) as raised:
+    with pytest.raises(SlackApiError, match="invalid_arguments") as raised:
         client.views_open(trigger_id="123.456", view=modal)
 
     assert raised.value.response["error"] == "invalid_arguments"
@@ -232,7 +232,7 @@ def test_ok_false_raises_and_is_recorded(client: WebClient, fake: FakeSlack) -> 
     fake.fail_next("chat.postMessage", error="channel_not_found", times=2)
 
     for _ in range(2):
-        with pytest.raises(SlackApiError):
+        with pytest.raises(SlackApiError, match="channel_not_found"):
             client.chat_postMessage(channel="C1", text="hi")
 
     assert client.chat_postMessage(channel="C1", text="hi")["ok"]
@@ -242,18 +242,35 @@ def test_ok_false_raises_and_is_recorded(client: WebClient, fake: FakeSlack) -> 
 
 def test_delay_slows_the_answer_but_the_call_is_seen_at_once(client: WebClient, fake: FakeSlack) -> None:
     fake.set_delay("chat.postMessage", 0.5)
-    finished = threading.Event()
+    finished_at: list[float] = []
 
     def post() -> None:
         client.chat_postMessage(channel="C1", text="slow")
+        finished_at.append(time.monotonic())
+
+    poster = threading.Thread(target=post, daemon=True)
+    poster.start()
+    [call] = fake.wait_for("chat.postMessage", timeout=2)
+    poster.join(5)
+
+    # Recorded on arrival (the fake's clock is time.monotonic), answered the delay later.
+    assert finished_at and finished_at[0] - call.at >= 0.5
+
+
+def test_a_held_call_is_seen_at_once_and_answered_on_release(client: WebClient, fake: FakeSlack) -> None:
+    fake.hold("chat.postMessage")
+    finished = threading.Event()
+
+    def post() -> None:
+        client.chat_postMessage(channel="C1", text="held")
         finished.set()
 
-    started = time.monotonic()
     threading.Thread(target=post, daemon=True).start()
     fake.wait_for("chat.postMessage", timeout=2)
-
-    assert not finished.is_set() and time.monotonic() - started < 0.4
-    assert finished.wait(2) and time.monotonic() - started >= 0.5
+    assert not finished.is_set()  # held: no timing involved
+    fake.release("chat.postMessage")
+    assert finished.wait(5)
+    assert client.chat_postMessage(channel="C1", text="after")["ok"]  # no longer held
 
 
 def test_rate_limit_emulation_answers_429_over_the_burst(client: WebClient, fake: FakeSlack) -> None:
@@ -261,7 +278,7 @@ def test_rate_limit_emulation_answers_429_over_the_burst(client: WebClient, fake
 
     for _ in range(2):
         client.chat_postMessage(channel="C1", text="ok")
-    with pytest.raises(SlackApiError) as raised:
+    with pytest.raises(SlackApiError, match="ratelimited") as raised:
         client.chat_postMessage(channel="C1", text="too many")
 
     assert raised.value.response.status_code == 429
@@ -285,7 +302,7 @@ def test_only_valid_tokens_are_accepted_once_configured(fake: FakeSlack) -> None
     bot = WebClient(base_url=fake.base_url, token=installed["access_token"])
 
     assert bot.auth_test()["ok"]
-    with pytest.raises(SlackApiError) as raised:
+    with pytest.raises(SlackApiError, match="invalid_auth") as raised:
         WebClient(base_url=fake.base_url, token="xoxb-bad").auth_test()
     assert raised.value.response["error"] == "invalid_auth"
 

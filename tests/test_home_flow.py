@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from datetime import timedelta
 
 import pytest
@@ -111,14 +110,14 @@ def test_opening_app_home_publishes_my_profile_lists_and_next_round(programme):
     assert not action_ids(view) & {Action.ADMIN_EXPORT, Action.ADMIN_PERIOD}  # not an admin
 
     programme.event({"type": "app_home_opened", "user": "U1", "channel": "DU1", "tab": "messages"})
-    time.sleep(0.2)
+    programme.work_done()
     assert [c.decoded["user_id"] for c in programme.fake.calls_to("views.publish")] == ["U2", "U2"]
 
 
 def test_a_change_redraws_the_home_only_for_people_who_have_opened_it(programme):
     programme.command("/teachme", "excel", user="U2")
     programme.replies(1)
-    time.sleep(0.2)  # the reply comes first; a redraw would follow it
+    programme.work_done()  # the reply comes first; a redraw would follow it
     assert programme.fake.calls_to("views.publish") == []  # U2 gets a fresh home on first open
 
     open_home(programme, "U2")
@@ -226,6 +225,7 @@ def test_admin_changes_settings_with_inline_errors_first(programme):
 # --- rounds -----------------------------------------------------------------------------------
 
 
+@pytest.mark.expect_errors(r"round preview failed")
 def test_preview_shows_the_dry_run_stores_nothing_and_reports_failure(programme, monkeypatch):
     from bot.services import rounds
 
@@ -297,6 +297,7 @@ def test_export_uploads_the_csv_files_to_the_admins_dm_and_reports_a_failure(pro
     programme.fake.fail_next("files.completeUploadExternal", error="not_allowed_token_type")
     click(programme, Action.ADMIN_EXPORT)
     eventually(lambda: any("couldn't upload the export" in t for t in dms_to(programme, "UADMIN")))
+    programme.work_done()
     assert programme.fake.uploaded_files() == []
 
     click(programme, Action.ADMIN_EXPORT)
@@ -329,6 +330,7 @@ def test_mentoring_forget_asks_then_deletes_and_anonymises(programme):
     programme.command("/mentoring", "forget", user="U2")
     [opened] = programme.fake.wait_for("views.open")
     assert opened.decoded["view"]["callback_id"] == Modal.FORGET_CONFIRM
+    programme.work_done()
     assert person_row(programme, george_id).forgotten_at is None  # nothing before confirming
 
     reply = programme.submit(
@@ -391,6 +393,7 @@ def test_replaying_admin_buttons_as_someone_else_is_refused(programme):
     click(programme, Action.SHOW_ALL, "departments:all_time", user="U1")
     attempts = len(ADMIN_ACTIONS) + 2
     eventually(lambda: sum("Only programme admins" in t for t in dms_to(programme, "U1")) == attempts)
+    programme.work_done()
     assert [c.method for c in programme.fake.calls if c.method in ADMIN_CALLS] == []
     assert programme.fake.uploaded_files() == []
     with programme.db.transaction() as session:
@@ -409,6 +412,7 @@ def test_forged_admin_submissions_change_nothing(programme):
     assert forget.json()["response_action"] == "errors"
     programme.submit(Modal.ADMIN_RUN_CONFIRM, {}, user="U1")
     eventually(lambda: sum("Only programme admins" in t for t in dms_to(programme, "U1")) == 3)
+    programme.work_done()
     assert stored_settings(programme).channel_id is None
     with programme.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Pairing)) == 0
@@ -424,4 +428,5 @@ def test_a_slack_owner_is_an_admin_without_configuration_until_demoted(flipside)
     flipside.fake.add_user("UOWNER", name="olu", real_name="Olu Owner", is_owner=False)
     click(flipside, Action.ADMIN_EXPORT, user="UOWNER")  # Slack is asked again at the click
     refused(flipside, "UOWNER")
+    flipside.work_done()
     assert flipside.fake.uploaded_files() == []

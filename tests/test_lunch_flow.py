@@ -74,7 +74,8 @@ def announced(lnl: Flipside, count: int = 1) -> list[dict[str, Any]]:
 
     def stored() -> bool:
         with lnl.db.transaction() as session:
-            return all(lunch.message_ts for lunch in session.scalars(select(LunchSession)))
+            lunches = session.scalars(select(LunchSession)).all()
+            return bool(lunches) and all(lunch.message_ts for lunch in lunches)
 
     eventually(stored)
     return lnl.fake.messages(CHANNEL)
@@ -146,6 +147,7 @@ def test_without_a_programme_channel_i_am_told_how_an_admin_sets_one(lnl):
     lnl.command("/lunchnlearn")
     [reply] = lnl.replies()
     assert "Settings" in reply["text"] and "admin" in reply["text"]
+    lnl.work_done()
     assert lnl.fake.calls_to("views.open") == []
 
 
@@ -163,7 +165,7 @@ def test_bad_input_comes_back_as_inline_errors_and_nothing_is_posted(lnl):
     body = reply.json()
     assert reply.status == 200 and body["response_action"] == "errors"
     assert set(body["errors"]) == {Block.TITLE, Block.DATE, Block.DURATION, Block.SEATS, Block.LOCATION}
-    time.sleep(0.2)
+    lnl.work_done()
     assert lnl.fake.calls_to("chat.postMessage") == []
     with lnl.db.transaction() as session:
         assert session.scalars(select(LunchSession)).all() == []
@@ -233,6 +235,7 @@ def test_a_private_channel_without_the_bot_gets_clear_instructions_and_a_retry(l
     propose(lnl)
     [ephemeral] = eventually(lambda: lnl.fake.ephemerals("C0GENERAL"))
     assert "/invite @Flipside" in ephemeral["text"] and "/lunchnlearn announce" in ephemeral["text"]
+    lnl.work_done()
     assert only_session(lnl).message_ts is None
     lnl.command("/lunchnlearn", "announce")  # someone invited the bot meanwhile
     announced(lnl)
@@ -244,6 +247,7 @@ def test_an_archived_channel_is_explained_and_nothing_is_posted(lnl):
     propose(lnl)
     [ephemeral] = eventually(lambda: lnl.fake.ephemerals("C0GENERAL"))
     assert "archived" in ephemeral["text"]
+    lnl.work_done()
     assert lnl.fake.messages(CHANNEL) == []
 
 
@@ -522,6 +526,7 @@ def test_when_uploads_fail_i_get_the_google_calendar_link_instead(lnl):
     announced(lnl)
     lnl.fake.fail_next("files.getUploadURLExternal", error="missing_scope")
     assert "calendar.google.com" in answer(lnl, menu(lnl, f"ics:{only_session(lnl).id}", user="U2"))
+    lnl.work_done()
     assert lnl.fake.uploaded_files() == []
 
 
@@ -543,4 +548,5 @@ def test_a_rating_for_an_unknown_session_gets_a_clear_answer(lnl):
         Action.LUNCH_FEEDBACK_RATE, user="U2", action=action, response_url=lnl.fake.response_url("bad")
     )
     assert "couldn't find" in answer(lnl, "bad")
+    lnl.work_done()
     assert lnl.fake.calls_to("views.open") == []

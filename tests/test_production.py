@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import urllib.request
 from pathlib import Path
 
@@ -82,16 +81,18 @@ def test_uninstall_stops_jobs_and_keeps_data(multi):
         assert session.scalars(select(Wish)).all()
 
 
-def test_acks_return_fast_even_when_the_web_api_takes_five_seconds(flipside):
-    for method in ("views.open", "users.info", "chat.postEphemeral"):
-        flipside.fake.set_delay(method, 5)
-    started = time.monotonic()
-    reply = flipside.command("/teachme")  # opens a modal: views.open is slow
-    assert reply.status == 200
-    assert time.monotonic() - started < 1.5
-    started = time.monotonic()
-    assert flipside.command("/teachme", "canva").status == 200
-    assert time.monotonic() - started < 1.5
+def test_acks_do_not_wait_for_a_stalled_web_api(flipside):
+    # The fake keeps these answers back until released: an ack that waited for one never comes.
+    for method in ("views.open", "users.info", "chat.postEphemeral", "response_url"):
+        flipside.fake.hold(method)
+    try:
+        assert flipside.command("/teachme").status == 200  # opens a modal: views.open is held
+        flipside.fake.wait_for("views.open")  # the listener is inside the call, after its ack
+        assert flipside.command("/teachme", "canva").status == 200
+    finally:
+        flipside.fake.release()
+    flipside.work_done()
+    assert flipside.replies(1)[0]["response_type"] == "ephemeral"
 
 
 def test_event_retries_and_duplicates_are_handled_once(flipside):
@@ -101,11 +102,14 @@ def test_event_retries_and_duplicates_are_handled_once(flipside):
             {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"} if attempt else None
         )
         assert flipside.event(event, event_id="Ev0DUPLICATE", headers=headers).status == 200
-    flipside.fake.wait_for("views.publish")
-    time.sleep(0.3)
+    flipside.work_done()
     assert len(flipside.fake.calls_to("views.publish")) == 1
 
 
+@pytest.mark.expect_errors(
+    r"listener failed \(database unavailable\) for a command request",  # its hand-over to a worker
+    reply=True,
+)
 def test_database_lost_during_a_request_gets_a_friendly_message(fake_slack, tmp_path):
     from bot import migrations
     from bot.db import Database
@@ -118,6 +122,7 @@ def test_database_lost_during_a_request_gets_a_friendly_message(fake_slack, tmp_
     for app in serve(settings, database, fake_slack):
         app.command("/teachme", "canva")
         app.replies(1)
+        app.work_done()  # the first request is over (its reply comes before its profile sync)
         database.dispose()
         for path in folder.iterdir():
             path.unlink()
@@ -128,6 +133,9 @@ def test_database_lost_during_a_request_gets_a_friendly_message(fake_slack, tmp_
             assert "try again" in reply["text"] and "Traceback" not in reply["text"]
         finally:
             folder.chmod(0o700)
+            # The database comes back, so the worker goes idle and the app stops without waiting out
+            # its retries.
+            migrations.upgrade(database)
 
 
 def test_procfile_runs_web_under_gunicorn_a_worker_a_clock_and_migrations_on_release():

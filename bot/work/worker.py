@@ -150,8 +150,8 @@ class Worker:
             try:
                 with self.database.transaction() as session:
                     work = queue.claim(session, now=self.now(), owner=self.owner, lease=self.lease)
-            except Exception:
-                logger.exception("could not claim work (database unavailable?); trying again shortly")
+            except Exception as error:  # the database is away: no traceback every second
+                logger.warning("could not claim work (%s); trying again shortly", type(error).__name__)
                 time.sleep(1)
                 return False
             if work is None:
@@ -193,12 +193,11 @@ class Worker:
         context["job"] = job
         try:
             function(job)
-        except Exception as error:  # a bug or the database gone: tell the person, as Bolt would
-            logger.exception("%s work #%s failed", work.kind, work.id)
+        except Exception as error:  # a bug or the database gone: log it and tell the person, as Bolt would
             try:
                 self.on_failure(job, error)
             except Exception:
-                logger.exception("telling the person about a failed task failed")
+                logger.exception("%s work #%s failed, and so did telling the person", work.kind, work.id)
         if not job.settled:
             self._settle(work)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -106,7 +107,7 @@ def test_every_bad_field_gets_its_own_inline_error():
         SettingsField.REMINDERS: "15, 99999",
         SettingsField.DEMAND_THRESHOLD: "'; DROP TABLE people; --",
     }
-    with pytest.raises(admin.SettingsError) as raised:
+    with pytest.raises(admin.SettingsError, match="Expiry must be between 1 and 60") as raised:
         admin.parse_settings(bad)
     assert set(raised.value.errors) == set(bad) - {SettingsField.STRICT_REVERSE}
     assert raised.value.errors[SettingsField.PROPOSAL_EXPIRY] == "Expiry must be between 1 and 60."
@@ -125,7 +126,7 @@ def test_every_bad_field_gets_its_own_inline_error():
     ],
 )
 def test_edge_values_are_refused_with_a_clear_message(field, value, message):
-    with pytest.raises(admin.SettingsError) as raised:
+    with pytest.raises(admin.SettingsError, match=re.escape(message)) as raised:
         admin.parse_settings({**VALID, field: value})
     assert raised.value.errors == {field: message}
 
@@ -217,9 +218,8 @@ def test_forgetting_deletes_personal_data_and_keeps_the_figures(session, org):
     assert session.scalars(select(PairingFeedback.note).where(PairingFeedback.person_id == ana.id)).all() == [
         None
     ]
-    assert all(
-        p.explanation == "" for p in session.scalars(select(Pairing).where(Pairing.teacher_id == ana.id))
-    )
+    taught = session.scalars(select(Pairing).where(Pairing.teacher_id == ana.id)).all()
+    assert taught and all(p.explanation == "" for p in taught)
     assert session.scalar(select(LunchSignup.status).where(LunchSignup.session_id == future.id)) == (
         SignupStatus.CANCELLED
     )
@@ -333,7 +333,7 @@ def test_export_of_another_workspace_is_empty(session, org):
     history(org)
     Org(session, team="T2")
     files = export.export_csv(session, team_id="T2")
-    assert all(len(data.decode("utf-8-sig").splitlines()) == 1 for data in files.values())
+    assert files and all(len(data.decode("utf-8-sig").splitlines()) == 1 for data in files.values())
 
 
 # --- CLI helpers ------------------------------------------------------------------------------

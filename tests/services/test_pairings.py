@@ -48,7 +48,7 @@ def test_ratings(raw, expected):
 
 @pytest.mark.parametrize("raw", ["0", "6", "-1"])
 def test_bad_ratings(raw):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Pick a rating from 1 to 5"):
         pairings.validate_rating(raw)
 
 

@@ -29,9 +29,17 @@ def test_clean_text_removes_control_and_invisible_characters():
     assert clean_text("a\x00b\u200bc\n d\t") == "abc d"
 
 
-@pytest.mark.parametrize("typed", ["", "🎉", "x" * 81, "!!!"])
-def test_invalid_topics(typed):
-    with pytest.raises(TopicError):
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Please name a topic"),
+        ("🎉", "at least one letter or number"),
+        ("x" * 81, "at most 80 characters; that one has 81"),
+        ("!!!", "at least one letter or number"),
+    ],
+)
+def test_invalid_topics(typed, message):
+    with pytest.raises(TopicError, match=message):
         validate_topic(clean_text(typed))
 
 

@@ -331,7 +331,7 @@ def test_preview_modal_escapes_and_splits_a_long_dry_run():
     view = admin_views.build_preview_modal(text)
     assert_inside_slack_limits(view)
     assert "<!here>" not in all_text(view) and "&lt;!here&gt;" in all_text(view)
-    assert all(s.startswith("```") and s.endswith("```") for s in sections(view))
+    assert sections(view) and all(s.startswith("```") and s.endswith("```") for s in sections(view))
     assert "--dry-run" in all_text(view)
 
 
@@ -349,7 +349,7 @@ def test_confirmation_modals_say_what_happens():
 def test_pack_lines_never_splits_a_line():
     lines = [f"line {i} " + "z" * 90 for i in range(100)]
     chunks = pack_lines(lines)
-    assert all(len(chunk) <= 3000 for chunk in chunks)
+    assert chunks and all(len(chunk) <= 3000 for chunk in chunks)
     assert "\n".join(chunks).split("\n") == lines
     assert pack_lines(["q" * 5000]) == ["q" * 2999 + "…"]
     assert build_list_modal("Empty", [], empty="_none_")["blocks"][0]["text"]["text"] == "_none_"

@@ -51,5 +51,5 @@ def test_feedback_from_attendees_after_the_session_and_a_summary_for_the_host(db
 
 @pytest.mark.parametrize("raw_rating", ["0", "6", "x", None, "3.5"])
 def test_ratings_are_one_to_five(raw_rating):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Pick a rating from 1 to 5"):
         feedback.validate_rating(raw_rating)

@@ -45,7 +45,7 @@ def test_edit_reports_what_changed_and_guards_the_seats(db):
         people = [person(session, f"U{n}") for n in "ABCDE"]
         for index, someone in enumerate(people):
             seats.sign_up(session, session_id=lunch.id, person=someone, now=NOW + timedelta(seconds=index))
-        with pytest.raises(ProposalError) as caught:
+        with pytest.raises(ProposalError, match="3 people are already going") as caught:
             hosting.edit_session(
                 session,
                 session_id=lunch.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -47,14 +48,14 @@ def test_date_and_time_are_read_on_the_hosts_clock_and_stored_in_utc():
     ],
 )
 def test_bad_input_names_the_field(overrides, field, words):
-    with pytest.raises(ProposalError) as caught:
+    with pytest.raises(ProposalError, match=re.escape(words)) as caught:
         proposing.parse_proposal(raw(**overrides), now=NOW)
     assert field in caught.value.errors
     assert words in caught.value.errors[field]
 
 
 def test_every_bad_field_is_reported_at_once():
-    with pytest.raises(ProposalError) as caught:
+    with pytest.raises(ProposalError, match="Give the session a title") as caught:
         proposing.parse_proposal(raw(title="", seats="0", duration="0", location="ftp://x.y"), now=NOW)
     assert set(caught.value.errors) == {
         ProposalField.TITLE,
