@@ -37,14 +37,14 @@ TEAM = "T1"
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench"
 PAIRS_PER_PERSON = 0.99  # what the sample organisation's rounds come to (5,050 people: 5,013 pairs)
-DEFAULT_PG_SERVER = os.environ.get("FLIPSIDE_BENCH_PG", "postgresql://postgres@127.0.0.1:55432/postgres")
+DEFAULT_PG_SERVER = os.environ.get("FLIPSIDE_BENCH_PG", "postgresql://postgres@127.0.0.1:54329/postgres")
 # What to type to get a PostgreSQL like the one CI starts (.ci/run), when none is reachable.
 PG_HOWTO = """\
 PostgreSQL is not reachable at {url}.
-Start a throwaway server on 127.0.0.1:55432 (as .ci/run does), then run this again:
+Start a throwaway server on 127.0.0.1:54329 (as .ci/run does), then run this again:
     PGDATA=$(mktemp -d) && /usr/lib/postgresql/15/bin/initdb -D "$PGDATA" -A trust -U postgres
     /usr/lib/postgresql/15/bin/pg_ctl -D "$PGDATA" -l "$PGDATA.log" -w \\
-        -o "-c listen_addresses=127.0.0.1 -c port=55432 -c unix_socket_directories=$PGDATA" start
+        -o "-c listen_addresses=127.0.0.1 -c port=54329 -c unix_socket_directories=$PGDATA" start
 (as root, run those two through `runuser -u postgres --` after `chown postgres "$PGDATA"`),
 or point --pg-server / FLIPSIDE_BENCH_PG at a server of yours (postgresql://user@host:port/postgres)."""
 

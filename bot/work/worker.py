@@ -115,7 +115,7 @@ class Worker:
                 with self._changed:
                     if not self._running:  # nothing claimed between the look and now
                         return True
-            self.wake()
+            # No wake() here: waking every thread to claim would keep them busy, never idle.
             time.sleep(0.01)
         return False
 
