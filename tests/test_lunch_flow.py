@@ -23,6 +23,7 @@ from bot.views.plaintext import blocks_to_text
 from models import CareerStage, LunchFeedback, LunchSession, LunchSignup, SignupStatus, SkillLevel, utcnow
 from tests import payloads
 from tests.conftest import TEAM, Flipside, make_settings, serve
+from tests.factories import eventually
 
 CHANNEL = "CLUNCH"
 
@@ -32,16 +33,6 @@ def lnl(database, fake_slack) -> Iterator[Flipside]:
     """The real app with the Lunch 'n' Learn listeners, and a programme channel."""
     settings = make_settings(fake_slack, database, programme=ProgrammeDefaults(channel_id=CHANNEL))
     yield from serve(settings, database, fake_slack)
-
-
-def eventually(predicate, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            assert value, "condition not met in time"
-            return value
-        time.sleep(0.02)
 
 
 def future_day(days: int = 10) -> str:

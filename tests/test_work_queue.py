@@ -246,19 +246,19 @@ def store_then_die(job: Job) -> None:
         profiles.ensure_workspace(session, team_id=TEAM, defaults=job.context["settings"].programme)
         session.add(Topic(team_id=TEAM, key=f"topic-{job.work.id}", display_name="Stored"))
         settle_in(session, job.context)
-    raise WorkerDied  # after the commit, before the reply
+    raise WorkerDied("killed after the commit")  # before the reply
 
 
 @task("test.die_before_storing")
 def die_before_storing(job: Job) -> None:
     with job.context["db"].transaction() as session:
         settle_in(session, job.context)
-        raise WorkerDied  # inside the transaction: nothing is stored, the row stays
+        raise WorkerDied("killed inside the transaction")  # nothing is stored, the row stays
 
 
 def test_a_task_settled_with_what_it_stored_is_never_run_again(settings, database):
     add_now(database, "test.store_then_die")
-    with pytest.raises(WorkerDied):
+    with pytest.raises(WorkerDied, match="after the commit"):
         build_worker(settings, database).run_due()
     assert stored(database) == []  # gone with the commit: a newer change can never be overwritten
     with database.transaction() as session:
@@ -267,7 +267,7 @@ def test_a_task_settled_with_what_it_stored_is_never_run_again(settings, databas
 
 def test_a_task_that_died_before_its_commit_is_run_again(settings, database):
     add_now(database, "test.die_before_storing")
-    with pytest.raises(WorkerDied):
+    with pytest.raises(WorkerDied, match="inside the transaction"):
         build_worker(settings, database).run_due()
     [row] = stored(database)
     assert row.claimed_by is not None  # its lease runs out (or app.py releases it) and it runs again
