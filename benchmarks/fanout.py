@@ -198,7 +198,7 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=5000)
     parser.add_argument("--rate", type=int, default=6000, help="messages a minute: the Pacer and the fake")
     parser.add_argument(
-        "--pacer-burst", type=int, help="experiment: the Pacer's burst instead of the 5 bot.scheduler uses"
+        "--pacer-burst", type=int, help="experiment: the Pacer's burst instead of the 1 bot.scheduler uses"
     )
     parser.add_argument("--fake-rate", type=int, help="the fake's limit a minute (default: --rate)")
     parser.add_argument("--fake-burst", type=int, default=5, help="the fake's burst")
