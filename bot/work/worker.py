@@ -24,7 +24,7 @@ from models import utcnow
 logger = logging.getLogger(__name__)
 
 DEFAULT_THREADS = 8  # tasks mostly wait on Slack and the database; more processes for more CPU
-POLL_SECONDS = 0.5  # how long work stored by another process can wait before a worker looks
+POLL_SECONDS = 0.2  # how long work stored by another process (the web side) waits for a look
 LEASE = timedelta(minutes=5)  # far longer than a task with slack_sdk's retries takes
 MAX_ATTEMPTS = 3  # a task claimed this often died with its worker each time: dropped, logged
 RETRY_LATER = timedelta(minutes=1)  # an unknown kind (a newer version queued it) or no client yet
@@ -69,7 +69,9 @@ class Worker:
     def start(self) -> None:
         queue.add_waker(self.wake)
         for number in range(self.threads):
-            thread = threading.Thread(target=self._loop, name=f"flipside-work-{number}", daemon=True)
+            thread = threading.Thread(
+                target=self._loop, args=(number,), name=f"flipside-work-{number}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
 
@@ -119,18 +121,23 @@ class Worker:
             time.sleep(0.01)
         return False
 
-    def _loop(self) -> None:
+    def _loop(self, number: int) -> None:
+        # One thread looks for work stored by other processes every poll; the others sleep until
+        # work turns up: a commit in this process wakes them all, and a thread that found work
+        # wakes one more, so a backlog spreads over the threads without all of them polling.
+        poll = self.poll_seconds if number == 0 else None
         while True:
             with self._changed:
                 if self._stopping:
                     return
                 wakes = self._wakes
             if self._run_next():
+                with self._changed:
+                    self._wakes += 1
+                    self._changed.notify()
                 continue
             with self._changed:
-                self._changed.wait_for(
-                    lambda seen=wakes: self._stopping or self._wakes != seen, self.poll_seconds
-                )
+                self._changed.wait_for(lambda seen=wakes: self._stopping or self._wakes != seen, poll)
 
     def _has_due(self) -> bool:
         try:
