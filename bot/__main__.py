@@ -200,8 +200,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
         print(f"this deletes every row of workspace {args.team}; add --yes to confirm", file=sys.stderr)
         return 2
     with database.transaction() as session:
-        existed = workspaces.purge(session, team_id=args.team)
-    print(f"purged {args.team}" if existed else f"no data for {args.team}")
+        rows = workspaces.purge(session, team_id=args.team)
+    print(f"purged {args.team} ({rows} rows)" if rows else f"no data for {args.team}")
     return 0
 
 

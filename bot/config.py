@@ -48,6 +48,10 @@ class Settings:
     log_level: str = "INFO"
     post_rate_per_minute: int = 60
     programme: ProgrammeDefaults = field(default_factory=ProgrammeDefaults)
+    # Sent (or failed, cancelled) outbox rows and Slack event ids are deleted after this many days.
+    retention_days: int = 30
+    # An uninstalled workspace's data is deleted this many days after the uninstall.
+    purge_uninstalled_after_days: int = 30
 
     @property
     def oauth_enabled(self) -> bool:
@@ -87,6 +91,11 @@ class Settings:
                     reader.int_list("LNL_REMINDER_MINUTES", (1440, 15), minimum=1, maximum=20160)
                 ),
                 lnl_demand_threshold=reader.integer("LNL_DEMAND_THRESHOLD", 3, minimum=1, maximum=1000),
+            ),
+            # At least 8: a weekly message's dedupe key must outlive its week (see docs/decisions.md).
+            retention_days=reader.integer("RETENTION_DAYS", 30, minimum=8, maximum=3650),
+            purge_uninstalled_after_days=reader.integer(
+                "PURGE_UNINSTALLED_AFTER_DAYS", 30, minimum=1, maximum=3650
             ),
         )
         if require_slack:

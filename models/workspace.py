@@ -16,7 +16,8 @@ class Workspace(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Set by app_uninstalled / tokens_revoked: jobs stop, data stays until an explicit purge.
+    # Set by app_uninstalled / tokens_revoked: jobs stop; the data stays until a purge (an
+    # admin's, or purge-uninstalled once PURGE_UNINSTALLED_AFTER_DAYS have passed).
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     settings: Mapped[ProgrammeSettings | None] = relationship(

@@ -61,3 +61,88 @@ def eventually(predicate, *, timeout: float = 5.0, interval: float = 0.02):
             assert value, "condition not met in time"
             return value
         time.sleep(interval)
+
+
+def fill_workspace(db: Database, team: str, *, now: datetime) -> dict[str, int]:
+    """One row (at least) in every table keyed by `team`, directly or through a parent: what a
+    purge must remove. Hand-made rows, because no one flow writes them all (OAuth rows, event
+    ids, pending work). Returns the ids tests refer to."""
+    from sqlalchemy import insert
+
+    from models import (
+        LunchFeedback,
+        LunchSession,
+        LunchSignup,
+        LunchSuggestion,
+        MatchingRound,
+        OutboxMessage,
+        Pairing,
+        PairingBlock,
+        PairingFeedback,
+        PairingMeeting,
+        PendingWork,
+        ProcessedEvent,
+        ProgrammeSettings,
+        SignupStatus,
+        Skill,
+        Topic,
+        Wish,
+        Workspace,
+    )
+    from models.slack_oauth import bots, installations
+
+    installed = (now - timedelta(days=365)).replace(tzinfo=None)  # slack_sdk keeps naive UTC
+    with db.transaction() as session:
+        session.add_all([Workspace(team_id=team, name=f"{team} Inc"), ProgrammeSettings(team_id=team)])
+        session.flush()
+        learner = Person(team_id=team, slack_user_id=f"{team}-U1")
+        teacher = Person(team_id=team, slack_user_id=f"{team}-U2")
+        topic = Topic(team_id=team, key="canva", display_name="Canva")
+        session.add_all([learner, teacher, topic])
+        session.flush()
+        matching_round = MatchingRound(team_id=team, round_key="2026-W01")
+        lunch = LunchSession(
+            team_id=team, host_id=teacher.id, title="Canva", starts_at=now + timedelta(days=3)
+        )
+        session.add_all(
+            [
+                matching_round,
+                lunch,
+                PairingBlock(team_id=team, person_id=learner.id, blocked_person_id=teacher.id),
+                Wish(team_id=team, person_id=learner.id, topic_id=topic.id),
+                Skill(team_id=team, person_id=teacher.id, topic_id=topic.id),
+            ]
+        )
+        session.flush()
+        pairing = Pairing(
+            team_id=team,
+            round_id=matching_round.id,
+            learner_id=learner.id,
+            teacher_id=teacher.id,
+            topic_id=topic.id,
+            expires_at=now + timedelta(days=5),
+        )
+        session.add(pairing)
+        session.flush()
+        session.add_all(
+            [
+                PairingMeeting(pairing_id=pairing.id, logged_by_id=learner.id, rating=5),
+                PairingFeedback(pairing_id=pairing.id, person_id=learner.id, rating=5),
+                LunchSignup(session_id=lunch.id, person_id=learner.id, status=SignupStatus.ATTENDING),
+                LunchFeedback(session_id=lunch.id, person_id=learner.id, rating=4),
+                LunchSuggestion(team_id=team, person_id=teacher.id, topic_id=topic.id, session_id=lunch.id),
+                OutboxMessage(
+                    team_id=team,
+                    dedupe_key=f"pairing:{pairing.id}:proposal:{learner.slack_user_id}",
+                    kind="proposal",
+                    recipient=learner.slack_user_id,
+                    text="A proposal",
+                ),
+                ProcessedEvent(event_id=f"Ev-{team}", team_id=team, received_at=now),
+                PendingWork(team_id=team, kind="teachme.record", body={"team_id": team}),
+            ]
+        )
+        oauth = {"client_id": "C", "app_id": "A", "team_id": team, "installed_at": installed}
+        session.execute(insert(installations).values(user_id=f"{team}-U1", **oauth))
+        session.execute(insert(bots).values(bot_token=f"xoxb-{team}", **oauth))
+    return {"pairing": pairing.id, "lunch": lunch.id}

@@ -133,6 +133,21 @@ def test_purge_needs_yes_then_deletes_the_workspace(org):
     assert "nothing to match" in cli("match", "--dry-run", database_url=org.url).stdout
 
 
+def test_purge_deletes_every_row_of_the_workspace_and_no_other(database):
+    from models import utcnow
+    from tests.factories import fill_workspace
+    from tests.services.test_retention import snapshot
+
+    fill_workspace(database, "T2", now=utcnow())
+    others = snapshot(database)
+    fill_workspace(database, "T1", now=utcnow())  # work, event ids, outbox, OAuth rows included
+
+    assert "purged T1" in cli("purge", "--team", "T1", "--yes", database_url=database.url).stdout
+    assert snapshot(database) == others
+    assert "no data for T1" in cli("purge", "--team", "T1", "--yes", database_url=database.url).stdout
+    assert snapshot(database) == others
+
+
 def test_migrate_on_an_empty_database(tmp_path):
     result = cli("migrate", database_url=f"sqlite:///{tmp_path / 'new.db'}")
     assert result.returncode == 0 and "is at head" in result.stdout

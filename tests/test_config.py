@@ -20,6 +20,7 @@ def test_defaults_need_nothing_for_the_offline_tools():
     assert settings.port == 3000
     assert settings.programme.matching_weekday == 0 and settings.programme.matching_time == time(9, 0)
     assert settings.programme.lnl_reminder_minutes == (1440, 15)
+    assert settings.retention_days == settings.purge_uninstalled_after_days == 30
 
 
 def test_values_are_parsed():
@@ -34,6 +35,8 @@ def test_values_are_parsed():
             "MATCHING_TIMEZONE": "Europe/Berlin",
             "STRICT_REVERSE": "yes",
             "LNL_REMINDER_MINUTES": "15,60",
+            "RETENTION_DAYS": "90",
+            "PURGE_UNINSTALLED_AFTER_DAYS": "7",
         },
         require_slack=True,
     )
@@ -42,6 +45,7 @@ def test_values_are_parsed():
     assert settings.programme.matching_weekday == 2 and settings.programme.matching_time == time(14, 30)
     assert settings.programme.strict_reverse is True
     assert settings.programme.lnl_reminder_minutes == (60, 15)
+    assert settings.retention_days == 90 and settings.purge_uninstalled_after_days == 7
 
 
 @pytest.mark.parametrize(
@@ -56,6 +60,8 @@ def test_values_are_parsed():
         ({"ADMIN_USER_IDS": "alice"}, "ADMIN_USER_IDS"),
         ({"SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
         ({"MATCHING_DAY": "someday"}, "MATCHING_DAY"),
+        ({"RETENTION_DAYS": "7"}, "RETENTION_DAYS"),  # a weekly message's key must outlive its week
+        ({"PURGE_UNINSTALLED_AFTER_DAYS": "0"}, "PURGE_UNINSTALLED_AFTER_DAYS"),
     ],
 )
 def test_malformed_settings_name_the_setting(env, named):

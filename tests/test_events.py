@@ -57,13 +57,42 @@ def test_old_event_ids_are_pruned(flipside):
     flipside.event({"type": "app_home_opened", "user": "U1", "tab": "home"}, event_id="EvOld")
     flipside.fake.wait_for("views.publish")
     flipside.work_done()  # the work that stores the event id may still be finishing
-    later = utcnow() + timedelta(days=2)
+    later = utcnow() + timedelta(days=flipside.settings.retention_days, minutes=1)
     ctx = job_context(
         settings=flipside.settings, database=flipside.db, client=flipside.app.client, now=lambda: later
     )
-    assert run_job("prune-events", ctx) == 1
+    assert run_job("prune-old-records", ctx)["events"] == 1
     with flipside.db.transaction() as session:
         assert session.scalars(select(ProcessedEvent)).all() == []
+
+
+def test_an_uninstalled_workspace_is_purged_once_the_period_has_passed(flipside):
+    from datetime import timedelta
+
+    from models import utcnow
+
+    add_person(flipside.db, "U1", stage=CareerStage.EARLY, department="Ops", teaches="canva")
+    assert flipside.event({"type": "app_uninstalled"}).status == 200
+
+    def uninstalled():
+        with flipside.db.transaction() as session:
+            return session.get(Workspace, "T1").uninstalled_at is not None
+
+    eventually(uninstalled)
+    flipside.work_done()
+
+    def purge_at(days: int):
+        later = utcnow() + timedelta(days=days)
+        ctx = job_context(
+            settings=flipside.settings, database=flipside.db, client=flipside.app.client, now=lambda: later
+        )
+        return run_job("purge-uninstalled", ctx)
+
+    assert purge_at(flipside.settings.purge_uninstalled_after_days - 1) == {}
+    assert list(purge_at(flipside.settings.purge_uninstalled_after_days + 1)) == ["T1"]
+    with flipside.db.transaction() as session:
+        assert session.get(Workspace, "T1") is None
+        assert session.scalars(select(Person)).all() == []
 
 
 def test_a_user_change_and_slacks_retry_of_it_are_applied_once(flipside):

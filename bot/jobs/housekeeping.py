@@ -1,32 +1,56 @@
-"""Housekeeping: forget Slack event ids once Slack can no longer retry them."""
+"""Housekeeping: delete what is past its retention period, and uninstalled workspaces' data."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import asdict
 from datetime import timedelta
 
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import delete
 
 from bot.jobs.base import JobContext, JobSpec
-from models import ProcessedEvent
+from bot.services import retention, workspaces
 
-# Slack retries an event for at most about an hour; a day is ample.
-KEEP_EVENT_IDS = timedelta(days=1)
+logger = logging.getLogger(__name__)
 
 
-def prune_processed_events(ctx: JobContext) -> int:
+def prune_old_records(ctx: JobContext) -> dict[str, int]:
     with ctx.database.transaction() as session:
-        result = session.execute(
-            delete(ProcessedEvent).where(ProcessedEvent.received_at < ctx.now() - KEEP_EVENT_IDS)
-        )
-    return result.rowcount or 0
+        pruned = retention.prune(session, now=ctx.now(), keep=timedelta(days=ctx.settings.retention_days))
+    return asdict(pruned)
+
+
+def purge_uninstalled(ctx: JobContext) -> dict[str, int]:
+    """Each workspace uninstalled for longer than the period, in its own transaction: one
+    failing spares the rest, and a run after a crash finds only what is left."""
+    cutoff = ctx.now() - timedelta(days=ctx.settings.purge_uninstalled_after_days)
+    with ctx.database.transaction() as session:
+        team_ids = workspaces.uninstalled_before(session, cutoff=cutoff)
+    purged: dict[str, int] = {}
+    for team_id in team_ids:
+        try:
+            with ctx.database.transaction() as session:
+                rows = workspaces.purge_if_still_uninstalled(session, team_id=team_id, cutoff=cutoff)
+        except Exception:
+            logger.exception("job purge-uninstalled failed for workspace %s", team_id)
+            continue
+        if rows:
+            purged[team_id] = rows
+            logger.info("purged workspace %s (uninstalled before %s): %d rows", team_id, cutoff, rows)
+    return purged
 
 
 JOBS = [
     JobSpec(
-        id="prune-events",
-        description="forget processed Slack event ids older than a day",
+        id="prune-old-records",
+        description="delete sent messages and Slack event ids older than RETENTION_DAYS",
         trigger=IntervalTrigger(hours=6),
-        run=prune_processed_events,
-    )
+        run=prune_old_records,
+    ),
+    JobSpec(
+        id="purge-uninstalled",
+        description="delete the data of workspaces uninstalled PURGE_UNINSTALLED_AFTER_DAYS ago",
+        trigger=IntervalTrigger(hours=6),
+        run=purge_uninstalled,
+    ),
 ]
