@@ -48,6 +48,7 @@ class Settings:
     log_level: str = "INFO"
     post_rate_per_minute: int = 60
     programme: ProgrammeDefaults = field(default_factory=ProgrammeDefaults)
+    lunch_proposals_per_day: int = 3  # per person, over the last 24 hours; 0: no limit
 
     @property
     def oauth_enabled(self) -> bool:
@@ -88,6 +89,7 @@ class Settings:
                 ),
                 lnl_demand_threshold=reader.integer("LNL_DEMAND_THRESHOLD", 3, minimum=1, maximum=1000),
             ),
+            lunch_proposals_per_day=reader.integer("LUNCH_PROPOSALS_PER_DAY", 3, minimum=0, maximum=1000),
         )
         if require_slack:
             settings.check_slack_credentials()
