@@ -52,6 +52,7 @@ class Settings:
     retention_days: int = 30
     # An uninstalled workspace's data is deleted this many days after the uninstall.
     purge_uninstalled_after_days: int = 30
+    lunch_proposals_per_day: int = 3  # per person, over the last 24 hours; 0: no limit
 
     @property
     def oauth_enabled(self) -> bool:
@@ -97,6 +98,7 @@ class Settings:
             purge_uninstalled_after_days=reader.integer(
                 "PURGE_UNINSTALLED_AFTER_DAYS", 30, minimum=1, maximum=3650
             ),
+            lunch_proposals_per_day=reader.integer("LUNCH_PROPOSALS_PER_DAY", 3, minimum=0, maximum=1000),
         )
         if require_slack:
             settings.check_slack_credentials()

@@ -58,6 +58,8 @@ class Action(StrEnum):
     LUNCH_FEEDBACK_RATE = "lunch_feedback_rate"
     LUNCH_PROPOSE_FROM_SUGGESTION = "lunch_propose_from_suggestion"
     OPEN_LUNCH_PROPOSE = "open_lunch_propose"
+    LUNCH_HOST_ACCEPT = "lunch_host_accept"
+    LUNCH_HOST_DECLINE = "lunch_host_decline"
     # App Home and admin
     SHOW_ALL = "show_all"
     ADMIN_OPEN_SETTINGS = "admin_open_settings"
@@ -125,6 +127,7 @@ class Work(StrEnum):
     LUNCH_ANNOUNCE = "lunch.announce"
     LUNCH_HOST_CHANGE = "lunch.host_change.show"
     LUNCH_CALENDAR = "lunch.calendar.send"
+    LUNCH_HOST_ANSWER = "lunch.host_answer"
     ADMIN_HOME = "admin.home.show"
     ADMIN_PREVIEW = "admin.round.preview"
     ADMIN_RUN_ROUND = "admin.round.run"

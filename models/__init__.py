@@ -4,6 +4,7 @@ from models import slack_oauth  # noqa: F401  (slack_sdk's OAuth tables join the
 from models.base import Base, utcnow
 from models.delivery import OutboxMessage, OutboxStatus, ProcessedEvent
 from models.lunch import (
+    HostConsent,
     LunchFeedback,
     LunchSession,
     LunchSignup,
@@ -38,6 +39,7 @@ __all__ = [
     "Answer",
     "Base",
     "CareerStage",
+    "HostConsent",
     "LunchFeedback",
     "LunchSession",
     "LunchSignup",

@@ -16,6 +16,17 @@ from models.topics import Topic
 class LunchStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
+    # Someone else was named host and has not accepted yet: not announced, listed or open to sign-ups.
+    AWAITING_HOST = "awaiting_host"
+
+
+class HostConsent(enum.StrEnum):
+    """The named host's answer. Proposing yourself as host is ACCEPTED at once."""
+
+    ACCEPTED = "accepted"
+    PENDING = "pending"
+    DECLINED = "declined"
+    EXPIRED = "expired"
 
 
 class LunchSession(Base):
@@ -33,6 +44,9 @@ class LunchSession(Base):
     location: Mapped[str] = mapped_column(String(500), default="")
     capacity: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[LunchStatus] = mapped_column(str_enum(LunchStatus), default=LunchStatus.SCHEDULED)
+    host_consent: Mapped[HostConsent] = mapped_column(
+        str_enum(HostConsent), default=HostConsent.ACCEPTED, server_default=HostConsent.ACCEPTED.value
+    )
     # Where the announcement lives, so sign-ups can update it in place.
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))

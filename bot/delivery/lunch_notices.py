@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.delivery.sender import flush_outbox
-from bot.services.lunch import announcements, seats
+from bot.services.lunch import announcements, consent, seats
 from bot.services.lunch.common import Change, Outcome, get_session
+from bot.services.lunch.consent import Answer, HostAnswer
 from bot.views import lunch as views
 from bot.views.common import Message
 from models import LunchSession, Person
@@ -48,6 +49,41 @@ def queue_announcement(session: Session, lunch: LunchSession, *, channel_id: str
         render=lambda _person: views.build_wish_notice(state),
         now=now,
     )
+
+
+def ask_host(session: Session, lunch: LunchSession, *, now: datetime) -> None:
+    """The named host's request: Accept or Decline. Nothing is announced before they accept."""
+    proposer = session.get(Person, lunch.proposed_by_id) if lunch.proposed_by_id else None
+    announcements.notify(
+        session,
+        team_id=lunch.team_id,
+        key=consent.request_key(lunch),
+        kind="lunch_host_request",
+        recipient=lunch.host.slack_user_id,
+        message=views.build_host_request(lunch, proposer=proposer, expires_at=consent.expires_at(lunch)),
+        now=now,
+    )
+
+
+def tell_host_answer(session: Session, answer: HostAnswer, *, channel_id: str | None, now: datetime) -> int:
+    """What the host's answer decided, queued: on acceptance the channel post (and the DMs to people
+    who wished for the topic, whose number is returned); in every case a DM to the proposer."""
+    lunch = answer.lunch
+    if not answer.changed or lunch is None:
+        return 0
+    told = 0
+    if answer.answer == Answer.ACCEPTED and channel_id:
+        told = queue_announcement(session, lunch, channel_id=channel_id, now=now)
+    proposer = session.get(Person, lunch.proposed_by_id) if lunch.proposed_by_id else None
+    if proposer is not None:
+        message = views.build_host_answer_notice(lunch, answer.answer, channel_id=channel_id)
+        _tell(session, lunch, [proposer], consent.answer_key, "lunch_host_answer", message, now)
+    return told
+
+
+def tell_expired(session: Session, lunch: LunchSession, *, now: datetime) -> None:
+    """The host never answered: the proposer hears that nothing was announced."""
+    tell_host_answer(session, HostAnswer(Answer.EXPIRED, lunch, changed=True), channel_id=None, now=now)
 
 
 def tell_promoted(session: Session, change: Change, *, now: datetime) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.delivery.lunch_notices import join_channel
+from bot.delivery.lunch_notices import join_channel, tell_expired
 from bot.jobs.base import JobContext, JobSpec, for_each_workspace
 from bot.services import admin, profiles
-from bot.services.lunch import announcements, demand, schedule
+from bot.services.lunch import announcements, consent, demand, schedule
 from bot.services.lunch.calendar import google_calendar_url
 from bot.views import lunch as views
 
@@ -142,6 +142,22 @@ def suggest_sessions(ctx: JobContext) -> dict[str, Any]:
     return for_each_workspace(ctx, "lunch-suggestions", run)
 
 
+def expire_host_requests(ctx: JobContext) -> dict[str, Any]:
+    """Requests to host left unanswered (for days, or until the session starts): the sessions are
+    cancelled without being announced, and their proposers told."""
+
+    def run(team_id: str) -> int:
+        now = ctx.now()
+        with ctx.database.transaction() as session:
+            expired = consent.expire_requests(session, team_id=team_id, now=now)
+            for lunch in expired:
+                tell_expired(session, lunch, now=now)
+        ctx.deliverer.deliver_due(now=now, team_id=team_id)
+        return len(expired)
+
+    return for_each_workspace(ctx, "lunch-host-requests", run)
+
+
 def _join(ctx: JobContext, channel_id: str, team_id: str) -> None:
     # With OAuth, each workspace has its own token.
     token = ctx.deliverer.token_for(team_id) if ctx.deliverer.token_for else None
@@ -166,6 +182,12 @@ JOBS = [
         description="post the week's Lunch 'n' Learns on Monday morning",
         trigger=IntervalTrigger(minutes=30),
         run=post_lineup,
+    ),
+    JobSpec(
+        id="lunch-host-requests",
+        description="expire Lunch 'n' Learn host requests left unanswered",
+        trigger=IntervalTrigger(minutes=15),
+        run=expire_host_requests,
     ),
     JobSpec(
         id="lunch-suggestions",

@@ -28,12 +28,14 @@ from bot.listeners.support import (
     tell_privately,
     user_of,
 )
+from bot.services import profiles
 from bot.services.lunch import announcements, demand, feedback, proposing, seats
 from bot.services.lunch.common import parse_id
 from bot.services.lunch.proposing import ProposalError
 from bot.views import lunch as views
+from bot.views.common import Message
 from bot.work.queue import task
-from models import LunchSession, Topic, utcnow
+from models import LunchSession, LunchStatus, Topic, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -151,33 +153,68 @@ def handle_proposal_submitted(
     ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext
 ) -> None:
     now = utcnow()
+    team_id = team_of(body)
     try:
         proposal = proposing.parse_proposal(proposal_from(view, user_id=user_of(body)), now=now)
+        with context["db"].transaction() as session:  # the daily limit is an inline error: before the ack
+            proposing.check_daily_limit(
+                session,
+                person=profiles.get_person(session, team_id=team_id, slack_user_id=user_of(body)),
+                limit=context["settings"].lunch_proposals_per_day,
+                now=now,
+            )
     except ProposalError as error:
         ack(response_action="errors", errors=views.proposal_errors(error))
         return
     ack()
-    team_id = team_of(body)
+    origin = metadata(view).get("channel_id")
+    told = 0
     with person_transaction(body, context) as (session, proposer):
         host = person_in(session, team_id, proposal.host_user_id or proposer.slack_user_id, context)
         lunch = proposing.create_session(session, proposal=proposal, proposer=proposer, host=host, now=now)
+        session_id, host_user_id = lunch.id, host.slack_user_id
         channel_id = programme_of(session, team_id, context).channel_id
-        told = (
-            lunch_notices.queue_announcement(session, lunch, channel_id=channel_id, now=now)
-            if channel_id
-            else 0
+        if lunch.status == LunchStatus.AWAITING_HOST:  # someone else hosts: they accept first
+            lunch_notices.ask_host(session, lunch, now=now)
+            asked = views.build_host_asked(lunch, channel_id=channel_id)
+        else:
+            asked = None
+            if channel_id:
+                told = lunch_notices.queue_announcement(session, lunch, channel_id=channel_id, now=now)
+    if asked is not None:
+        ask_host_now(
+            body,
+            client,
+            context,
+            session_id=session_id,
+            host_user_id=host_user_id,
+            reply=asked,
+            origin=origin,
         )
-        announced = [[lunch.id, told]]
-        named_host = host.slack_user_id if host.slack_user_id != user_of(body) else None
-    announce(
-        body,
-        client,
-        context,
-        announcements=announced,
-        channel_id=channel_id,
-        origin=metadata(view).get("channel_id"),
-        sync_user_id=named_host,
-    )
+    else:
+        announce(
+            body, client, context, announcements=[[session_id, told]], channel_id=channel_id, origin=origin
+        )
+
+
+def ask_host_now(
+    body: dict,
+    client: WebClient,
+    context: BoltContext,
+    *,
+    session_id: int,
+    host_user_id: str,
+    reply: Message,
+    origin: str | None,
+) -> None:
+    """The host's request is queued with the session: send it now (the outbox job sends it if this
+    fails) and tell the proposer it is on its way."""
+    db: Database = context["db"]
+    team_id = team_of(body)
+    # A host named by someone else: their name and timezone come from Slack first.
+    sync_person_from_slack(client, db=db, settings=context["settings"], team_id=team_id, user_id=host_user_id)
+    lunch_notices.send_queued(client, db, team_id=team_id, session_id=session_id)
+    tell_privately(client, user_id=user_of(body), channel_id=origin, reply=reply)
 
 
 def announce(
@@ -244,6 +281,16 @@ def _post_announcement(
     told: int,
 ) -> None:
     """Join the channel, send the queued announcement now, and tell the proposer how it went."""
+    reply = post_queued_announcement(
+        client, db, team_id=team_id, session_id=session_id, channel_id=channel_id, told=told
+    )
+    tell_privately(client, user_id=user_id, channel_id=origin, reply=reply)
+
+
+def post_queued_announcement(
+    client: WebClient, db: Database, *, team_id: str, session_id: int, channel_id: str, told: int
+) -> Message:
+    """Join the channel and send what is queued about the session now; returns how it went."""
     join_error = lunch_notices.join_channel(client, channel_id)
     if join_error == "is_archived":
         with db.transaction() as session:
@@ -256,11 +303,9 @@ def _post_announcement(
         assert lunch is not None
         status = announcements.announcement_status(session, lunch)
         if status.posted:
-            reply = views.build_announced(lunch, channel_id=channel_id, told=told)
-        else:
-            error = (join_error or status.error) if status.failed else None
-            reply = views.build_post_problem(lunch, channel_id=channel_id, error=error)
-    tell_privately(client, user_id=user_id, channel_id=origin, reply=reply)
+            return views.build_announced(lunch, channel_id=channel_id, told=told)
+        error = (join_error or status.error) if status.failed else None
+        return views.build_post_problem(lunch, channel_id=channel_id, error=error)
 
 
 def register(app: App) -> None:

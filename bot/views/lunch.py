@@ -32,6 +32,7 @@ from bot.ids import INPUT_ACTION, Action, Modal
 from bot.ids import Block as BlockId
 from bot.services.lunch.calendar import local_date_time
 from bot.services.lunch.common import Outcome
+from bot.services.lunch.consent import Answer
 from bot.services.lunch.demand import SuggestionPick
 from bot.services.lunch.feedback import NOTE_MAX, FeedbackSummary
 from bot.services.lunch.proposing import (
@@ -561,6 +562,84 @@ def build_announced(lunch: LunchSession, *, channel_id: str, told: int) -> Messa
     if told and lunch.topic is not None:
         text += f" I told {plural(told, 'colleague')} who want to learn {escape(lunch.topic.display_name)}."
     return build_notice(text)
+
+
+# ----------------------------------------------------------------------------- hosts consent
+
+
+def build_host_request(lunch: LunchSession, *, proposer: Person | None, expires_at: datetime) -> Message:
+    """To the person named as host: nothing is announced until they accept."""
+    who = f"<@{proposer.slack_user_id}>" if proposer is not None else "A colleague"
+    text = f":raising_hand: {who} would like you to host a Lunch 'n' Learn: {title_of(lunch)}, {when(lunch)}."
+    about = f"\n>{escape(truncate(lunch.description, 500))}" if lunch.description else ""
+    return message(
+        text,
+        [
+            section(f"{text}{about}\n*Where:* {where(lunch)}"),
+            ActionsBlock(
+                elements=[
+                    button("Accept and announce", Action.LUNCH_HOST_ACCEPT, str(lunch.id), style="primary"),
+                    button("Decline", Action.LUNCH_HOST_DECLINE, str(lunch.id)),
+                ]
+            ),
+            context(
+                "Nothing is announced until you accept. If you don't answer by "
+                f"{slack_date(expires_at, WHEN_FORMAT)}, the request expires and nothing is posted."
+            ),
+        ],
+    )
+
+
+def build_host_asked(lunch: LunchSession, *, channel_id: str | None) -> Message:
+    """To the proposer, right after proposing with someone else as host."""
+    where_to = f"<#{channel_id}>" if channel_id else "the programme channel"
+    return build_notice(
+        f":envelope_with_arrow: I've asked <@{lunch.host.slack_user_id}> to host {title_of(lunch)}. "
+        f"I'll announce it in {where_to} once they accept, and let you know either way."
+    )
+
+
+def build_host_answer_notice(lunch: LunchSession, answer: Answer, *, channel_id: str | None) -> Message:
+    """To the proposer: what became of their request to the host."""
+    host, title = f"<@{lunch.host.slack_user_id}>", title_of(lunch)
+    if answer == Answer.ACCEPTED:
+        text = f":tada: {host} agreed to host {title}" + (
+            f", so it's announced in <#{channel_id}>."
+            if channel_id
+            else ". "
+            "No programme channel is set, so it isn't announced yet: ask a Flipside admin to choose one, "
+            "then run `/lunchnlearn announce`."
+        )
+    elif answer == Answer.DECLINED:
+        text = (
+            f":no_entry_sign: {host} can't host {title}, so I didn't announce it and the session is "
+            "cancelled. Propose it again with another host with `/lunchnlearn`."
+        )
+    else:
+        text = (
+            f":hourglass: {host} didn't answer in time, so {title} was never announced and the session is "
+            "cancelled. Propose it again with `/lunchnlearn`."
+        )
+    return build_notice(text)
+
+
+def build_host_reply(answer: Answer, lunch: LunchSession | None, *, posted: Message | None = None) -> Message:
+    """To the host after a click on Accept or Decline; `posted` says how the announcement went."""
+    title = title_of(lunch) if lunch is not None else "that session"
+    proposer = "the person who proposed it"
+    texts = {
+        Answer.ACCEPTED: f":white_check_mark: Thanks! You're hosting {title}"
+        + (f", {when(lunch)}." if lunch is not None else ".")
+        + (f"\n{posted.text}" if posted is not None else ""),
+        Answer.DECLINED: f"Declined: {title} won't be announced. I've let {proposer} know.",
+        Answer.ALREADY_ACCEPTED: f"You've already accepted {title}; nothing changed. "
+        "To cancel it, use the session's menu (⋯) on its announcement.",
+        Answer.ALREADY_DECLINED: f"You've already declined {title}; nothing changed.",
+        Answer.EXPIRED: f"This request has expired: {title} was never announced, and nothing changed.",
+        Answer.NOT_YOURS: f"Only the person asked to host {title} can answer this; nothing changed.",
+        Answer.NOT_FOUND: "I couldn't find that session any more.",
+    }
+    return build_notice(texts[answer])
 
 
 # ----------------------------------------------------------------------------- DMs

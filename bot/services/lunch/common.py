@@ -78,6 +78,8 @@ def closed_reason(lunch: LunchSession, now: datetime) -> Outcome | None:
     """Why a session takes no more sign-ups or changes, or None while it is open."""
     if lunch.status == LunchStatus.CANCELLED:
         return Outcome.SESSION_CANCELLED
+    if lunch.status == LunchStatus.AWAITING_HOST:  # not announced: nobody should have its buttons
+        return Outcome.NOT_FOUND
     if lunch.starts_at <= now:
         return Outcome.SESSION_STARTED
     return None

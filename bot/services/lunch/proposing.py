@@ -5,16 +5,17 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.services.forms import FormError
 from bot.services.lunch.common import clean_multiline, zone
 from bot.services.lunch.demand import link_suggestions
 from bot.services.topics import TopicError, clean_text, resolve_topic, validate_topic
-from models import LunchSession, LunchStatus, Person, Topic
+from models import HostConsent, LunchSession, LunchStatus, Person, Topic
 
 TITLE_MAX = 150  # the column's size
 DESCRIPTION_MAX = 2000
@@ -219,7 +220,9 @@ def create_session(
     host: Person,
     now: datetime,
 ) -> LunchSession:
+    """The new session. With someone else as host it waits for their answer (see consent.py)."""
     topic = topic_for(session, team_id=proposer.team_id, typed=proposal.topic)
+    asks_host = host.id != proposer.id
     lunch = LunchSession(
         team_id=proposer.team_id,
         host_id=host.id,
@@ -231,15 +234,40 @@ def create_session(
         duration_minutes=proposal.duration_minutes,
         location=proposal.location,
         capacity=proposal.capacity,
-        status=LunchStatus.SCHEDULED,
+        status=LunchStatus.AWAITING_HOST if asks_host else LunchStatus.SCHEDULED,
+        host_consent=HostConsent.PENDING if asks_host else HostConsent.ACCEPTED,
         version=1,
         created_at=now,
     )
     session.add(lunch)
     session.flush()
-    if topic is not None:
+    if topic is not None and not asks_host:  # a session waiting for its host is linked on acceptance
         link_suggestions(session, lunch, now=now)
     return lunch
+
+
+def check_daily_limit(session: Session, *, person: Person | None, limit: int, now: datetime) -> None:
+    """Raise ProposalError when `person` already proposed `limit` sessions in the last 24 hours
+    (0: no limit). Every proposal counts, whatever became of it, so a declined one is no way round."""
+    if limit <= 0 or person is None:
+        return
+    proposed = session.scalar(
+        select(func.count(LunchSession.id)).where(
+            LunchSession.team_id == person.team_id,
+            LunchSession.proposed_by_id == person.id,
+            LunchSession.created_at > now - timedelta(days=1),
+        )
+    )
+    if (proposed or 0) >= limit:
+        sessions = "1 session" if proposed == 1 else f"{proposed} sessions"
+        raise ProposalError(
+            {
+                ProposalField.TITLE: (
+                    f"You've proposed {sessions} in the last 24 hours, which is the daily limit. "
+                    "Thanks for the enthusiasm! Please try again tomorrow."
+                )
+            }
+        )
 
 
 def topic_for(session: Session, *, team_id: str, typed: str | None) -> Topic | None:
