@@ -160,6 +160,8 @@ def erase_outbox(session: Session, *, team_id: str, traces: Traces, tombstone: s
     keyed = OutboxMessage.dedupe_key.contains(f":{uid}", autoescape=True)
     for row in session.scalars(select(OutboxMessage).where(in_team, or_(about, keyed))):
         touched += 1
+        if row.recipient == uid:  # their DM channel is theirs too
+            row.channel_id = None
         row.dedupe_key = _replace_part(row.dedupe_key, ":", uid, tombstone)
         row.recipient = _replace_part(row.recipient, ",", uid, tombstone)
         if row.status in _DONE:
