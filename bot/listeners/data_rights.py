@@ -22,10 +22,11 @@ from models import utcnow
 def after_forget(
     client: WebClient, context: BoltContext, *, team_id: str, user_id: str, outcome: admin.ForgetOutcome
 ) -> None:
-    # Partners hear now rather than at the next outbox tick; the home must not keep showing the
-    # wishes and pairings that were just deleted; cancelled sessions' posts show it.
+    # Partners and whoever moved up a waitlist hear now rather than at the next outbox tick; the
+    # home must not keep showing the wishes and pairings that were just deleted; the posts of
+    # cancelled sessions show it, and those they had a seat in no longer name them.
     Deliverer(context["db"], client).deliver_due(team_id=team_id, max_batches=1)
-    for session_id in outcome.cancelled_sessions:
+    for session_id in dict.fromkeys([*outcome.cancelled_sessions, *outcome.freed_seats]):
         refresh_announcement(client, context["db"], team_id=team_id, session_id=session_id)
     client.views_publish(user_id=user_id, view=build_forgotten_home())
 

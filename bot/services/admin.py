@@ -10,19 +10,17 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import WEEKDAYS, ProgrammeDefaults
-from bot.services import outbox, profiles
+from bot.services import erasure, outbox, profiles
 from bot.services.forms import FormError
 from models import (
     LunchFeedback,
     LunchSession,
     LunchSignup,
     LunchSuggestion,
-    OutboxMessage,
-    OutboxStatus,
     Pairing,
     PairingBlock,
     PairingFeedback,
@@ -243,6 +241,8 @@ class ForgetOutcome:
     partners: tuple[PartnerLeft, ...] = ()
     # Upcoming Lunch 'n' Learns the person hosted, cancelled by the caller before forgetting.
     cancelled_sessions: list[int] = field(default_factory=list)
+    # Upcoming sessions whose seat or waitlist place they gave up (the caller, before forgetting).
+    freed_seats: list[int] = field(default_factory=list)
 
 
 def find_person(session: Session, *, team_id: str, slack_user_id: str) -> Person | None:
@@ -250,15 +250,21 @@ def find_person(session: Session, *, team_id: str, slack_user_id: str) -> Person
     return profiles.get_person(session, team_id=team_id, slack_user_id=slack_user_id)
 
 
-def forget_person(session: Session, *, person: Person, now: datetime) -> ForgetOutcome:
+def forget_person(
+    session: Session, *, person: Person, now: datetime, traces: erasure.Traces | None = None
+) -> ForgetOutcome:
     """Delete what the person told us and anonymise them in history.
 
     Gone: wishes, skills, the profile, Slack name and id, every free-text note and reason they
-    wrote, explanations naming them, their private block list, future sign-ups and unsent DMs.
+    wrote, explanations naming them, their private block list, future sign-ups, unsent DMs, the
+    words of sessions they hosted, topics only they had typed, their queued requests, and every
+    copy of a message sent to them or naming or quoting them (bot.services.erasure).
     Kept: the anonymous Person row ("Former colleague") with their pairings, ratings and
     attendance, so the programme's figures for past periods still add up. Open pairings end.
+    `traces` (erasure.traces_of) must be taken before anything of theirs changed; by default here.
     """
     old_user_id = person.slack_user_id
+    traces = traces or erasure.traces_of(session, person)
     wishes = session.execute(delete(Wish).where(Wish.person_id == person.id)).rowcount or 0
     skills = session.execute(delete(Skill).where(Skill.person_id == person.id)).rowcount or 0
     notes = 0
@@ -290,36 +296,15 @@ def forget_person(session: Session, *, person: Person, now: datetime) -> ForgetO
         .where(LunchSignup.person_id == person.id, LunchSignup.session_id.in_(upcoming))
         .values(status=SignupStatus.CANCELLED)
     )
-    session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.team_id == person.team_id,
-            _addressed_to(old_user_id),
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-        .values(status=OutboxStatus.CANCELLED)
-    )
-    # What was already sent to them lives on in Slack, not here: keep the rows for the figures and
-    # the exactly-once bookkeeping, but not their words about the person.
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.team_id == person.team_id, _addressed_to(old_user_id))
-        .values(text="[removed]", blocks=None, recipient=f"forgotten-{person.id}")
-    )
+    tombstone = f"{TOMBSTONE_PREFIX}{person.id}"
+    erasure.erase_outbox(session, team_id=person.team_id, traces=traces, tombstone=tombstone)
+    erasure.erase_pending_work(session, team_id=person.team_id, slack_user_id=old_user_id)
+    erasure.erase_installer(session, team_id=person.team_id, slack_user_id=old_user_id, tombstone=tombstone)
+    erasure.erase_hosted_sessions(session, traces=traces)
     _anonymise(person, now=now)
+    erasure.drop_orphan_topics(session, traces=traces)
     session.flush()
     return ForgetOutcome(wishes, skills, notes, len(partners), partners)
-
-
-def _addressed_to(slack_user_id: str) -> ColumnElement[bool]:
-    """Outbox rows for this user alone or in a group DM ("U1,U2": ids joined by commas)."""
-    recipient = OutboxMessage.recipient
-    return or_(
-        recipient == slack_user_id,
-        recipient.startswith(f"{slack_user_id},", autoescape=True),
-        recipient.endswith(f",{slack_user_id}", autoescape=True),
-        recipient.contains(f",{slack_user_id},", autoescape=True),
-    )
 
 
 def _end_open_pairings(session: Session, *, person: Person, now: datetime) -> tuple[PartnerLeft, ...]:

@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import OutboxMessage, OutboxStatus, Workspace
+
+# What a row keeps of a message whose words must not outlive a forgotten person.
+ERASED_TEXT = "[removed]"
 
 
 def enqueue(
@@ -118,6 +121,7 @@ def mark_sent(session: Session, *, message_id: int, channel_id: str, ts: str, no
         .where(OutboxMessage.id == message_id)
         .values(status=OutboxStatus.SENT, channel_id=channel_id, slack_ts=ts, sent_at=now, last_error=None)
     )
+    _erase_flagged(session, OutboxMessage.id == message_id)
 
 
 def mark_channel(session: Session, *, message_id: int, channel_id: str) -> None:
@@ -130,6 +134,7 @@ def mark_failed(session: Session, *, message_id: int, error: str) -> None:
         .where(OutboxMessage.id == message_id)
         .values(status=OutboxStatus.FAILED, last_error=error[:200])
     )
+    _erase_flagged(session, OutboxMessage.id == message_id)
 
 
 def release(session: Session, *, message_id: int, retry_at: datetime, error: str) -> None:
@@ -143,16 +148,23 @@ def release(session: Session, *, message_id: int, retry_at: datetime, error: str
 
 def cancel(session: Session, *, team_id: str, key_prefix: str) -> int:
     """Drop messages not yet sent whose key starts with `key_prefix` (a cancelled session's reminders)."""
+    mine = (OutboxMessage.team_id == team_id) & OutboxMessage.dedupe_key.startswith(key_prefix)
     result = session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.team_id == team_id,
-            OutboxMessage.dedupe_key.startswith(key_prefix),
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
+        .where(mine, OutboxMessage.status == OutboxStatus.PENDING)
         .values(status=OutboxStatus.CANCELLED)
     )
+    _erase_flagged(session, mine & (OutboxMessage.status == OutboxStatus.CANCELLED))
     return result.rowcount or 0
+
+
+def _erase_flagged(session: Session, where: ColumnElement[bool]) -> None:
+    """Rows done with (sent, failed, cancelled) that were about a forgotten person lose their words."""
+    session.execute(
+        update(OutboxMessage)
+        .where(where, OutboxMessage.erase_when_sent.is_(True), OutboxMessage.text != ERASED_TEXT)
+        .values(text=ERASED_TEXT, blocks=null())
+    )
 
 
 def sent_message(session: Session, *, team_id: str, dedupe_key: str) -> OutboxMessage | None:

@@ -80,7 +80,7 @@ def where(lunch: LunchSession) -> str:
 
 def first_name(person: Person) -> str:
     name = (person.display_name or "").strip()
-    if not name or name == person.slack_user_id:
+    if not name or name == person.slack_user_id or person.forgotten_at is not None:
         return "a colleague"
     return escape(name.split()[0])
 
