@@ -53,6 +53,8 @@ class Settings:
     # An uninstalled workspace's data is deleted this many days after the uninstall.
     purge_uninstalled_after_days: int = 30
     lunch_proposals_per_day: int = 3  # per person, over the last 24 hours; 0: no limit
+    # How long one users.info answer settles admin rights (per workspace and user); 0 asks every time.
+    admin_check_seconds: int = 60
 
     @property
     def oauth_enabled(self) -> bool:
@@ -74,7 +76,7 @@ class Settings:
             slack_client_secret=reader.optional("SLACK_CLIENT_SECRET"),
             slack_api_url=reader.url("SLACK_API_URL"),
             database_url=reader.optional("DATABASE_URL") or DEFAULT_DATABASE_URL,
-            admin_user_ids=frozenset(reader.id_list("ADMIN_USER_IDS")),
+            admin_user_ids=frozenset(reader.admin_ids("ADMIN_USER_IDS")),
             port=reader.integer("PORT", 3000, minimum=1, maximum=65535),
             log_level=reader.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             post_rate_per_minute=reader.integer("SLACK_POST_RATE_PER_MINUTE", 60, minimum=1, maximum=6000),
@@ -99,7 +101,15 @@ class Settings:
                 "PURGE_UNINSTALLED_AFTER_DAYS", 30, minimum=1, maximum=3650
             ),
             lunch_proposals_per_day=reader.integer("LUNCH_PROPOSALS_PER_DAY", 3, minimum=0, maximum=1000),
+            admin_check_seconds=reader.integer("ADMIN_CHECK_SECONDS", 60, minimum=0, maximum=3600),
         )
+        bare = sorted(entry for entry in settings.admin_user_ids if ":" not in entry)
+        if settings.oauth_enabled and bare:
+            # With OAuth, several workspaces share the app: a bare id would say nothing of which.
+            raise ConfigError(
+                f"ADMIN_USER_IDS: with OAuth installs give each admin as TEAM:USER (e.g. T0123:{bare[0]}), "
+                f"got {bare[0]!r}"
+            )
         if require_slack:
             settings.check_slack_credentials()
         return settings
@@ -206,12 +216,16 @@ class _EnvReader:
             raise ConfigError(f"{name} must be an IANA timezone like Europe/London, got {value!r}") from None
         return value
 
-    def id_list(self, name: str) -> list[str]:
+    def admin_ids(self, name: str) -> list[str]:
+        """`T0123:U0456` (that user, in that workspace) or a bare `U0456` (the single-workspace install)."""
         value = self._raw(name)
         if value is None:
             return []
         ids = [part.strip() for part in value.split(",") if part.strip()]
-        for slack_id in ids:
-            if not re.fullmatch(r"[UW][A-Z0-9]{2,}", slack_id):
-                raise ConfigError(f"{name} must list Slack user ids like U0123ABCD, got {slack_id!r}")
+        for entry in ids:
+            if not re.fullmatch(r"(T[A-Z0-9]{2,}:)?[UW][A-Z0-9]{2,}", entry):
+                raise ConfigError(
+                    f"{name} must list Slack user ids like U0123ABCD, or T0123ABCD:U0123ABCD for one "
+                    f"workspace, got {entry!r}"
+                )
         return ids

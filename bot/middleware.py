@@ -1,4 +1,4 @@
-"""Bolt middleware: hand every listener the database and settings through the context.
+"""Bolt middleware: hand every listener the database, settings and admin check through the context.
 
 Listeners open their own transaction (`with db.transaction()`): a listener goes on running after
 its ack, past the end of this middleware, so a session scoped here would be closed. Slack's
@@ -17,16 +17,19 @@ from slack_bolt.middleware import Middleware
 
 from bot.config import Settings
 from bot.db import Database
+from bot.slack.admin_rights import AdminRights
 
 
 class FlipsideMiddleware(Middleware):
     def __init__(self, *, settings: Settings, database: Database) -> None:
         self._settings = settings
         self._database = database
+        self._rights = AdminRights(settings)  # its users.info cache lives as long as the app
 
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         req.context["db"] = self._database
         req.context["settings"] = self._settings
+        req.context["rights"] = self._rights
         return next()

@@ -21,6 +21,7 @@ stale declaration shows up.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -116,9 +117,18 @@ def database(_migrated: str, tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.json"
+
+
+def manifest_bot_scopes() -> list[str]:
+    return json.loads(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"]
+
+
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
+        # Slack grants what the manifest asks for: a call needing more gets missing_scope, as it would.
+        fake.grant_scopes(manifest_bot_scopes())
         fake.add_user("U1", name="priya", real_name="Priya Shah", tz="Europe/London", tz_offset=0)
         fake.add_user("U2", name="george", real_name="George Miller", tz="America/New_York", tz_offset=-18000)
         fake.add_user("U3", name="amara", real_name="Amara Okafor", tz="Africa/Lagos", tz_offset=3600)

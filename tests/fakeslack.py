@@ -60,6 +60,26 @@ SLACK_JSON_FIELDS = frozenset(
 # Methods that authenticate with client credentials rather than a bearer token.
 _TOKENLESS_METHODS = frozenset({"oauth.v2.access", "oauth.v2.exchange", "oauth.access"})
 
+# The bot scope each Web API method needs (docs.slack.dev, "Required scopes"). Methods that read or
+# open a conversation need the scope of its type: the tuple is (public, private, im, mpim).
+_METHOD_SCOPES: dict[str, str] = {
+    "users.info": "users:read",
+    "users.list": "users:read",
+    "team.info": "team:read",
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.join": "channels:join",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+_CONVERSATION_SCOPES: dict[str, tuple[str, str, str, str]] = {
+    "conversations.history": ("channels:history", "groups:history", "im:history", "mpim:history"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history", "mpim:history"),
+    "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
+}
+
 _FIRST_TS_SECONDS = 1_700_000_000
 _TS_STEP_MICROS = 100
 _CREATED = 1_700_000_000
@@ -420,6 +440,15 @@ class _Workspace:
             return _error("user_disabled")
         distinct = set(user_ids)
         channel_id = self.dm_id(user_ids[0]) if len(distinct) == 1 else self.group_dm_id(distinct)
+        if len(distinct) > 1 and channel_id not in self.channels:
+            self.channels[channel_id] = {
+                "id": channel_id,
+                "is_mpim": True,
+                "is_private": True,
+                "is_member": True,
+                "created": _CREATED,
+                "is_archived": False,
+            }
         already_open = channel_id in self.opened
         self.opened.add(channel_id)
         return {
@@ -428,6 +457,20 @@ class _Workspace:
             "already_open": already_open,
             "channel": {"id": channel_id},
         }
+
+    def needed_scope(self, method: str, args: JSON) -> str | None:
+        """The bot scope `method` needs with these arguments; None: none at all."""
+        if method == "conversations.open":
+            return "mpim:write" if len(set(_split_ids(args.get("users")))) > 1 else "im:write"
+        if method in _CONVERSATION_SCOPES:
+            public, private, im, mpim = _CONVERSATION_SCOPES[method]
+            info = self.channel_info(self.resolve_channel(args.get("channel")))
+            if info.get("is_im"):
+                return im
+            if info.get("is_mpim"):
+                return mpim
+            return private if info.get("is_private") else public
+        return _METHOD_SCOPES.get(method)
 
     def _conversations_join(self, args: JSON) -> JSON:
         channel_id = str(args.get("channel", ""))
@@ -987,6 +1030,7 @@ class FakeSlack:
         self._workspace = _Workspace(self.identity, lambda file_id: f"{self.url}upload/{file_id}")
         self._calls: list[Call] = []
         self._holds: dict[str, threading.Event] = {}
+        self._scopes: frozenset[str] | None = None  # granted bot scopes; None: all (grant_scopes)
         self._clear_scripts()
 
     def _clear_scripts(self) -> None:
@@ -1151,6 +1195,12 @@ class FakeSlack:
         with self._lock:
             self._answer_overrides[method] = dict(fields)
 
+    def grant_scopes(self, scopes: Iterable[str] | None) -> None:
+        """Only these bot scopes are granted: a call needing another gets Slack's missing_scope.
+        None (the default) grants every scope."""
+        with self._lock:
+            self._scopes = frozenset(scopes) if scopes is not None else None
+
     def set_valid_tokens(self, tokens: Iterable[str] | None) -> None:
         """Only accept these tokens (others get invalid_auth); None accepts any token."""
         with self._lock:
@@ -1265,6 +1315,7 @@ class FakeSlack:
             self._scripted_fault(request.method)
             or self._throttle(request.method, now)
             or self._auth_failure(request)
+            or self._scope_failure(request)
             or self._answer_safely(request)
         )
 
@@ -1302,6 +1353,15 @@ class FakeSlack:
         if request.token not in self._valid_tokens:
             return _Reply.json(_error("invalid_auth"))
         return None
+
+    def _scope_failure(self, request: _Request) -> _Reply | None:
+        if self._scopes is None or request.method in (RESPONSE_URL_METHOD, UPLOAD_METHOD):
+            return None
+        needed = self._workspace.needed_scope(request.method, decode_json_fields(request.args))
+        if needed is None or needed in self._scopes:
+            return None
+        provided = ",".join(sorted(self._scopes))
+        return _Reply.json(_error("missing_scope", needed=needed, provided=provided))
 
     def _answer(self, request: _Request) -> _Reply:
         if request.method == RESPONSE_URL_METHOD:

@@ -69,6 +69,26 @@ def test_malformed_settings_name_the_setting(env, named):
         Settings.from_env(env)
 
 
+def test_admin_ids_may_name_their_workspace_and_must_with_oauth():
+    base = {"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1"}
+    settings = Settings.from_env(
+        {**base, "ADMIN_USER_IDS": "T01ABC:U01ABC, U02DEF", "ADMIN_CHECK_SECONDS": "0"}
+    )
+    assert settings.admin_user_ids == {"T01ABC:U01ABC", "U02DEF"} and settings.admin_check_seconds == 0
+    assert Settings.from_env(base).admin_check_seconds == 60
+    oauth = {"SLACK_SIGNING_SECRET": "s", "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "x"}
+    assert Settings.from_env({**oauth, "ADMIN_USER_IDS": "T01ABC:U01ABC"}).admin_user_ids == {"T01ABC:U01ABC"}
+    with pytest.raises(
+        ConfigError, match=r"ADMIN_USER_IDS: with OAuth installs give each admin as TEAM:USER"
+    ):
+        Settings.from_env({**oauth, "ADMIN_USER_IDS": "T01ABC:U01ABC, U02DEF"})
+    for bad in ("T01ABC:alice", "t01:U01ABC", "T01ABC:"):
+        with pytest.raises(ConfigError, match="ADMIN_USER_IDS"):
+            Settings.from_env({**base, "ADMIN_USER_IDS": bad})
+    with pytest.raises(ConfigError, match="ADMIN_CHECK_SECONDS"):
+        Settings.from_env({**base, "ADMIN_CHECK_SECONDS": "-1"})
+
+
 def test_slack_credentials_required_to_serve():
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
         Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1"}, require_slack=True)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.config import ProgrammeDefaults
@@ -16,6 +17,7 @@ from bot.services import outbox, profiles
 from bot.slack.client import retry_handlers
 from bot.views.common import Message
 from models import OutboxMessage, OutboxStatus, utcnow
+from tests.conftest import manifest_bot_scopes
 
 
 @pytest.fixture
@@ -151,6 +153,39 @@ def test_crash_after_slack_accepted_is_not_sent_again(database, fake_slack, clie
     assert len(fake_slack.messages()) == 10
     assert set(per_recipient(fake_slack).values()) == {1}
     assert statuses(database) == Counter({OutboxStatus.SENT: 10})
+
+
+def test_the_exactly_once_check_reads_a_private_programme_channel(database, fake_slack, client):
+    # A private programme channel Flipside was /invited to: after a crash, its history (groups:history,
+    # granted from the manifest) shows the post already went out, so it is not posted again.
+    fake_slack.set_channel("CPRIV00000", is_private=True, is_member=True)
+    start = utcnow()
+    queue(database, 1, now=start, prefix="CPRIV")
+    with database.transaction() as session:
+        [row] = outbox.claim(session, now=start, owner="dead:1", limit=1, stale_after=timedelta(minutes=2))
+        session.expunge_all()
+    client.chat_postMessage(
+        channel="CPRIV00000",
+        text=row.text,
+        metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}},
+    )
+    report = Deliverer(database, client).deliver_due(now=start + timedelta(minutes=3))
+    assert (report.recovered, report.sent) == (1, 0)
+    assert [call.ok for call in fake_slack.calls_to("conversations.history")] == [True]
+    assert per_recipient(fake_slack) == Counter({"CPRIV00000": 1})
+
+
+def test_without_groups_history_slack_refuses_the_check_in_a_private_channel(fake_slack, client):
+    # What the manifest's groups:history is for: without it Slack answers missing_scope.
+    fake_slack.set_channel("CPRIV", is_private=True, is_member=True)
+    fake_slack.grant_scopes(scope for scope in manifest_bot_scopes() if scope != "groups:history")
+    with pytest.raises(SlackApiError) as refused:
+        client.conversations_history(channel="CPRIV", limit=1)
+    assert (refused.value.response["error"], refused.value.response["needed"]) == (
+        "missing_scope",
+        "groups:history",
+    )
+    assert client.conversations_history(channel="CPUBLIC", limit=1)["ok"]  # channels:history still granted
 
 
 def test_two_senders_at_once_send_each_message_once(database, fake_slack, client):

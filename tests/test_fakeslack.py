@@ -366,3 +366,16 @@ def test_concurrent_calls_are_all_recorded_with_unique_ts(fake: FakeSlack) -> No
     assert len(fake.calls_to("chat.postMessage")) == 200
     assert len({answer["ts"] for answer in answers}) == 200
     assert sorted(m["text"] for m in fake.messages("C1")) == sorted(str(n) for n in range(200))
+
+
+def test_a_call_needing_a_scope_not_granted_gets_missing_scope(client: WebClient, fake: FakeSlack) -> None:
+    fake.add_user("U1")
+    fake.grant_scopes(["chat:write", "im:write"])
+    client.conversations_open(users="U1")  # a DM: im:write
+    with pytest.raises(SlackApiError) as refused:
+        client.conversations_open(users="U1,U2")  # a group DM: mpim:write
+    assert refused.value.response["needed"] == "mpim:write"
+    with pytest.raises(SlackApiError, match="missing_scope"):
+        client.users_info(user="U1")
+    fake.grant_scopes(None)  # every scope, the default
+    assert client.users_info(user="U1")["ok"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from bot.ids import Command
+from tests.fakeslack import _CONVERSATION_SCOPES, _METHOD_SCOPES
 
 ROOT = Path(__file__).resolve().parent.parent
 # Vendored (tests/slack_schema/README.md): the check runs on every clone, offline.
@@ -92,3 +94,34 @@ def test_manifest_points_every_url_at_the_bolt_endpoint(manifest):
         manifest["settings"]["interactivity"]["request_url"],
     ]
     assert {url.rsplit("/", 2)[-2:] == ["slack", "events"] for url in urls} == {True}
+
+
+def _readme_scopes() -> dict[str, str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## OAuth scopes and why", 1)[1].split("\n## ", 1)[0]
+    return dict(re.findall(r"^\| `([a-z:.]+)` \| (.+) \|$", section, flags=re.MULTILINE))
+
+
+def _web_api_calls() -> set[str]:
+    """The Web API methods bot/ calls through slack_sdk (`client.chat_postMessage(...)`)."""
+    code = "\n".join(path.read_text() for path in (ROOT / "bot").rglob("*.py"))
+    called = {name.replace("_", ".", 1) for name in re.findall(r"\.([a-z]+_[A-Za-z]+)\(", code)}
+    if ".files_upload_v2(" in code:  # slack_sdk's upload: these two methods, and the file's bytes
+        called |= {"files.getUploadURLExternal", "files.completeUploadExternal"}
+    return called
+
+
+def test_every_scope_is_needed_by_a_call_the_app_makes_and_explained_in_the_readme(manifest):
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert set(_readme_scopes()) == scopes
+    calls = _web_api_calls()
+    needed = {"commands"} if manifest["features"]["slash_commands"] else set()
+    needed |= {scope for method, scope in _METHOD_SCOPES.items() if method in calls}
+    for method, by_type in _CONVERSATION_SCOPES.items():
+        if method in calls:
+            needed |= set(by_type)
+    if "conversations.open" in calls:
+        needed |= {"im:write", "mpim:write"}  # a DM, and the group DM that introduces a pair
+    assert "conversations.info" not in calls and "conversations.list" not in calls
+    assert scopes <= needed, f"no call needs {sorted(scopes - needed)}"
+    assert "users.info" in calls and "conversations.history" in calls  # the scan finds calls

@@ -65,9 +65,7 @@ def _cancel_hosted_sessions(session: Session, *, person: Person, now: datetime) 
     """A forgotten host's upcoming Lunch 'n' Learns are cancelled and their attendees told."""
     cancelled = []
     for lunch in hosting.upcoming_hosted_by(session, person=person, now=now):
-        change = hosting.cancel_session(
-            session, session_id=lunch.id, person=person, admin_user_ids=(), now=now
-        )
+        change = hosting.cancel_session(session, session_id=lunch.id, person=person, is_admin=False, now=now)
         tell_cancelled(session, change, reason="the host has left the programme", now=now)
         if change.outcome == Outcome.CANCELLED:
             cancelled.append(lunch.id)

@@ -25,12 +25,13 @@ from bot.ids import Action as A
 from bot.ids import Block, Modal, Work
 from bot.listeners.data_rights import after_forget
 from bot.listeners.home import _home_period, publish_home
-from bot.listeners.rights import admin_allowed
+from bot.listeners.rights import admin_allowed, admin_verdict, refusal, tell_refused
 from bot.listeners.support import input_value, queue_work, team_of, tell_privately, try_slack, user_of
 from bot.services import admin, profiles
 from bot.services.admin import SettingsField
 from bot.services.export import export_csv
 from bot.services.insights import Period
+from bot.slack.admin_rights import Verdict
 from bot.views import admin as admin_views
 from bot.views.text import plural
 from bot.work.queue import Job, settle_in, task
@@ -44,6 +45,7 @@ def _republish(client: WebClient, body: dict, context: BoltContext, period: Peri
         client,
         db=context["db"],
         settings=context["settings"],
+        rights=context["rights"],
         team_id=team_of(body),
         user_id=user_of(body),
         period=period,
@@ -52,7 +54,7 @@ def _republish(client: WebClient, body: dict, context: BoltContext, period: Peri
 
 def change_period(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    if admin_allowed(client, body, context):  # rights asked of Slack again at each click
+    if admin_allowed(client, body, context):  # rights asked of Slack (briefly cached) at each click
         period = Period.parse((action.get("selected_option") or {}).get("value"))
         _republish(client, body, context, period)
 
@@ -96,8 +98,9 @@ def _period_metadata(body: dict) -> str:
 
 
 def settings_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
-    if not admin_allowed(client, body, context, fresh=False):
-        ack(response_action="errors", errors={Block.CHANNEL: admin_views.NOT_ADMIN})
+    verdict = admin_verdict(client, body, context)
+    if verdict is not Verdict.ADMIN:
+        ack(response_action="errors", errors={Block.CHANNEL: refusal(verdict)})
         return
     values: dict[str, Any] = {
         name: input_value(view, block) for name, block in admin_views.SETTINGS_BLOCKS.items()
@@ -155,11 +158,13 @@ def open_run_confirm(ack: Ack, body: dict, client: WebClient, context: BoltConte
 
 
 def run_round_confirmed(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
-    allowed = admin_allowed(client, body, context, fresh=False)
+    verdict = admin_verdict(client, body, context)
     ack()
-    if allowed:  # a worker runs it: exactly once, and no ack waits behind its CPU
-        with context["db"].transaction() as session:
-            queue_work(session, body, Work.ADMIN_RUN_ROUND, period=_period_value(view))
+    if verdict is not Verdict.ADMIN:
+        tell_refused(client, body, verdict)
+        return
+    with context["db"].transaction() as session:  # a worker runs it: exactly once, no ack waits on it
+        queue_work(session, body, Work.ADMIN_RUN_ROUND, period=_period_value(view))
 
 
 @task(Work.ADMIN_RUN_ROUND)
@@ -231,8 +236,9 @@ def open_forget_person(ack: Ack, body: dict, client: WebClient, context: BoltCon
 def forget_person_submitted(
     ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext
 ) -> None:
-    if not admin_allowed(client, body, context, fresh=False):
-        ack(response_action="errors", errors={Block.PERSON: admin_views.NOT_ADMIN})
+    verdict = admin_verdict(client, body, context)
+    if verdict is not Verdict.ADMIN:
+        ack(response_action="errors", errors={Block.PERSON: refusal(verdict)})
         return
     target = str(input_value(view, Block.PERSON) or "")
     team_id = team_of(body)

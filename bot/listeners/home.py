@@ -61,6 +61,7 @@ def show_home(body: dict, client: WebClient, context: BoltContext) -> None:
         client,
         db=db,
         settings=settings,
+        rights=context["rights"],
         team_id=team_id,
         user_id=user_id,
         period=_home_period(event.get("view")),

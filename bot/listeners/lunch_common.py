@@ -53,11 +53,6 @@ def person_in(session: Session, team_id: str, user_id: str, context: BoltContext
     )
 
 
-def admin_ids(context: BoltContext) -> frozenset[str]:
-    settings: Settings = context["settings"]
-    return settings.admin_user_ids
-
-
 def _picker_timezone(view: dict[str, Any]) -> str | None:
     """The timezone the time picker showed (Slack echoes it), else the one we opened it with."""
     element = ((view.get("state") or {}).get("values") or {}).get(Block.TIME, {}).get(INPUT_ACTION) or {}

@@ -12,12 +12,12 @@ from slack_sdk.errors import SlackApiError
 from bot.delivery import lunch_notices
 from bot.ids import Action, Block, Modal, Work
 from bot.listeners.lunch_common import (
-    admin_ids,
     answer,
     open_or_push,
     person_in,
     proposal_from,
 )
+from bot.listeners.rights import admin_verdict
 from bot.listeners.support import (
     input_value,
     metadata,
@@ -30,6 +30,7 @@ from bot.services.lunch import hosting, proposing
 from bot.services.lunch.calendar import google_calendar_url, ics_text
 from bot.services.lunch.common import Change, Outcome, closed_reason, get_session, parse_id
 from bot.services.lunch.proposing import ProposalError
+from bot.slack.admin_rights import Verdict
 from bot.views import lunch as views
 from bot.views.common import Message
 from bot.work.queue import task
@@ -47,13 +48,14 @@ def handle_menu(
     ack()
     verb, session_id = views.parse_menu_value((action.get("selected_option") or {}).get("value"))
     manage = verb in (views.MENU_EDIT, views.MENU_CANCEL)
+    is_admin = manage and _admin_over(client, body, context, session_id)
     now = utcnow()
     modal = reply = calendar = None
     with person_transaction(body, context) as (session, person):
         lunch = get_session(session, team_id=person.team_id, session_id=session_id)
         problem = Outcome.NOT_FOUND if lunch is None else None
         if lunch is not None and manage:
-            allowed = hosting.can_manage(lunch, person, admin_user_ids=admin_ids(context))
+            allowed = hosting.can_manage(lunch, person, is_admin=is_admin)
             problem = closed_reason(lunch, now) if allowed else Outcome.NOT_ALLOWED
         if problem is not None or lunch is None:
             reply = views.build_notice(views.outcome_text(problem or Outcome.NOT_FOUND, lunch))
@@ -74,6 +76,15 @@ def handle_menu(
         open_or_push(client, body, modal)  # here: the trigger id behind this click lasts 3 seconds
     elif calendar is not None:
         send_calendar_file(body, respond, client, calendar)
+
+
+def _admin_over(client: WebClient, body: dict, context: BoltContext, session_id: int | None) -> bool:
+    """For editing or cancelling someone else's session: the admin check. Slack is asked only when
+    the session is not the clicker's own: a host needs no rights over their own session."""
+    with context["db"].transaction() as session:
+        lunch = get_session(session, team_id=team_of(body), session_id=session_id)
+        own = lunch is None or lunch.host.slack_user_id == user_of(body)
+    return not own and admin_verdict(client, body, context) is Verdict.ADMIN
 
 
 @dataclass(frozen=True)
@@ -107,17 +118,19 @@ def handle_edit_submitted(ack: Ack, body: dict, view: dict, client: WebClient, c
         _cancel_submitted(ack, body, view, client, context)
         return
     now = utcnow()
+    session_id = parse_id(data.get("session_id"))
     try:
         proposal = proposing.parse_proposal(proposal_from(view, user_id=user_of(body)), now=now)
+        is_admin = _admin_over(client, body, context, session_id)
         with person_transaction(body, context) as (session, person):
             host = person_in(session, person.team_id, proposal.host_user_id or person.slack_user_id, context)
             change = hosting.edit_session(
                 session,
-                session_id=parse_id(data.get("session_id")),
+                session_id=session_id,
                 person=person,
                 proposal=proposal,
                 host=host,
-                admin_user_ids=admin_ids(context),
+                is_admin=is_admin,
                 now=now,
             )
             told = lunch_notices.tell_edited(session, change, now=now)
@@ -137,12 +150,14 @@ def _cancel_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
     ack()
     now = utcnow()
     reason = input_value(view, Block.REASON) or ""
+    session_id = parse_id(metadata(view).get("session_id"))
+    is_admin = _admin_over(client, body, context, session_id)
     with person_transaction(body, context) as (session, person):
         change = hosting.cancel_session(
             session,
-            session_id=parse_id(metadata(view).get("session_id")),
+            session_id=session_id,
             person=person,
-            admin_user_ids=admin_ids(context),
+            is_admin=is_admin,
             now=now,
         )
         lunch_notices.tell_cancelled(session, change, reason=reason, now=now)

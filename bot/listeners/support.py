@@ -129,6 +129,7 @@ def refresh_home(client: WebClient, context: BoltContext, *, team_id: str, user_
         client,
         db=context["db"],
         settings=context["settings"],
+        rights=context["rights"],
         team_id=team_id,
         user_id=user_id,
         only_if_opened=True,

@@ -50,21 +50,55 @@ _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 # --- who is an admin --------------------------------------------------------------------------
 
 
-def is_admin(person: Person | None, *, slack_user_id: str, admin_user_ids: Collection[str]) -> bool:
-    """ADMIN_USER_IDS, or a Slack workspace admin or owner (the flag users.info last gave us).
+def is_admin(
+    slack_user: Mapping[str, Any] | None,
+    *,
+    team_id: str,
+    slack_user_id: str,
+    person: Person | None,
+    admin_user_ids: Collection[str],
+    single_workspace: bool,
+) -> bool:
+    """The one admin check: whether `slack_user_id`, acting in workspace `team_id`, runs its programme.
 
-    Callers refresh the flag from Slack before an admin action, so a demoted admin loses rights
-    at their next click, not a day later.
+    `slack_user` is Slack's users.info answer for them, moments old; None when Slack could not say,
+    and then nobody is an admin. Refused: someone Slack has deactivated, whom Flipside has forgotten
+    or deactivated, or who is not a member of `team_id` (an admin of another workspace, say a Slack
+    Connect guest). Admins are those listed in ADMIN_USER_IDS for this workspace (`T123:U456`; a bare
+    `U456` only in a single-workspace install) and Slack's own admins and owners of the workspace.
     """
-    if slack_user_id in admin_user_ids:
-        return True
-    return (
-        person is not None
-        and person.slack_user_id == slack_user_id
-        and person.is_slack_admin
-        and person.forgotten_at is None
-        and person.deactivated_at is None
+    if not slack_user or slack_user.get("id") != slack_user_id:
+        return False
+    if slack_user.get("deleted") or slack_user.get("is_bot"):
+        return False
+    if person is not None and (
+        person.slack_user_id != slack_user_id or person.forgotten_at or person.deactivated_at
+    ):
+        return False
+    if not member_of(slack_user, team_id=team_id):
+        return False
+    listed = f"{team_id}:{slack_user_id}" in admin_user_ids or (
+        single_workspace and slack_user_id in admin_user_ids
     )
+    return listed or bool(slack_user.get("is_admin") or slack_user.get("is_owner"))
+
+
+def member_of(slack_user: Mapping[str, Any], *, team_id: str) -> bool:
+    """Whether a users.info user belongs to workspace `team_id`: their own team, or on Enterprise
+    Grid one of the org's workspaces they are in."""
+    if slack_user.get("team_id") == team_id:
+        return True
+    grid = slack_user.get("enterprise_user") or {}
+    return team_id in (grid.get("teams") or ())
+
+
+def may_be_admin(person: Person, *, admin_user_ids: Collection[str], single_workspace: bool) -> bool:
+    """Cheap, from what is stored: whether asking Slack (is_admin) could say yes. Drawing App Home
+    asks Slack only for these, not for everyone who opens it."""
+    listed = f"{person.team_id}:{person.slack_user_id}" in admin_user_ids or (
+        single_workspace and person.slack_user_id in admin_user_ids
+    )
+    return listed or person.is_slack_admin
 
 
 # --- programme settings -----------------------------------------------------------------------

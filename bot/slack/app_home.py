@@ -12,6 +12,7 @@ from bot.db import Database
 from bot.services import admin, insights, profiles
 from bot.services.insights import Period
 from bot.services.programme import next_matching_round
+from bot.slack.admin_rights import AdminRights
 from bot.views import admin as admin_views
 from bot.views.home import build_home
 from models import utcnow
@@ -24,6 +25,7 @@ def publish_home(
     *,
     db: Database,
     settings: Settings,
+    rights: AdminRights,
     team_id: str,
     user_id: str,
     period: Period | None = None,
@@ -39,9 +41,19 @@ def publish_home(
         )
         if only_if_opened and person.home_opened_at is None:
             return
+        maybe_admin = admin.may_be_admin(
+            person, admin_user_ids=settings.admin_user_ids, single_workspace=not settings.oauth_enabled
+        )
+    # The admin section (the figures, the controls) only after the admin check; Slack is asked
+    # only for those who may be admins, not for everyone opening their home.
+    is_admin = maybe_admin and rights.is_admin(client, db, team_id=team_id, user_id=user_id)
+    with db.transaction() as session:
+        person = profiles.get_or_create_person(
+            session, team_id=team_id, slack_user_id=user_id, defaults=settings.programme
+        )
         programme = profiles.programme_settings(session, team_id=team_id, defaults=settings.programme)
         admin_blocks, home_state = [], None
-        if admin.is_admin(person, slack_user_id=user_id, admin_user_ids=settings.admin_user_ids):
+        if is_admin:
             period = period or Period.LAST_4_WEEKS
             report = insights.build_report(session, team_id=team_id, period=period, now=now)
             admin_blocks = admin_views.build_admin_section(report, programme)

@@ -7,8 +7,9 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ChannelSelectElement,
     CheckboxesElement,
+    ConversationFilter,
+    ConversationSelectElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -224,8 +225,21 @@ def build_settings_modal(settings: ProgrammeSettings) -> dict[str, Any]:
             block_id=BlockId.CHANNEL,
             label=PlainTextObject(text="Programme channel"),
             optional=True,
-            element=ChannelSelectElement(action_id=INPUT_ACTION, initial_channel=settings.channel_id),
-            hint=PlainTextObject(text="Where Lunch 'n' Learns are announced."),
+            # Private channels too (the outbox's history check reads them with groups:history), but
+            # not channels shared with other organisations: announcements stay in the company.
+            element=ConversationSelectElement(
+                action_id=INPUT_ACTION,
+                initial_conversation=settings.channel_id,
+                filter=ConversationFilter(
+                    include=["public", "private"],
+                    exclude_bot_users=True,
+                    exclude_external_shared_channels=True,
+                ),
+            ),
+            hint=PlainTextObject(
+                text="Where Lunch 'n' Learns are announced. For a private channel, type "
+                "/invite @Flipside in it first."
+            ),
         ),
         InputBlock(
             block_id=BlockId.MATCHING_DAY,
@@ -372,3 +386,7 @@ def build_partner_left(partner: PartnerLeft) -> Message:
 
 
 NOT_ADMIN = ":lock: Only programme admins can do that."
+ADMIN_CHECK_FAILED = (
+    ":hourglass: I couldn't check your admin rights with Slack just now; nothing was changed. "
+    "Try again in a minute."
+)

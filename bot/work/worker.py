@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db import Database
+from bot.slack.admin_rights import AdminRights
 from bot.work import queue
 from bot.work.queue import ClaimedWork, Job
 from models import utcnow
@@ -52,6 +53,7 @@ class Worker:
     ) -> None:
         self.database = database
         self.settings = settings
+        self.rights = AdminRights(settings)
         self.client_for = client_for  # (team id, Enterprise Grid org id) -> client; None: not installed
         self.on_failure = on_failure  # tell the person; never raises
         self.owner = owner
@@ -194,7 +196,13 @@ class Worker:
             self._settle(work)
             return
         context = BoltContext(
-            {"db": self.database, "settings": self.settings, "client": client, "team_id": work.team_id}
+            {
+                "db": self.database,
+                "settings": self.settings,
+                "rights": self.rights,
+                "client": client,
+                "team_id": work.team_id,
+            }
         )
         job = Job(work, client, context, owner=self.owner)
         context["job"] = job

@@ -60,19 +60,76 @@ def org(session):
 # --- rights -----------------------------------------------------------------------------------
 
 
-def test_admins_are_listed_in_settings_or_slack_admins(org):
-    listed, slack_admin, plain = org.person("UADMIN"), org.person("UOWNER"), org.person("U1")
-    slack_admin.is_slack_admin = True
-    ids = {"UADMIN"}
-    assert admin.is_admin(listed, slack_user_id="UADMIN", admin_user_ids=ids)
-    assert admin.is_admin(None, slack_user_id="UADMIN", admin_user_ids=ids)  # before first contact
-    assert admin.is_admin(slack_admin, slack_user_id="UOWNER", admin_user_ids=ids)
-    assert not admin.is_admin(plain, slack_user_id="U1", admin_user_ids=ids)
-    assert not admin.is_admin(None, slack_user_id="U1", admin_user_ids=ids)
-    # Someone else's row never lends its rights to the user in a payload.
-    assert not admin.is_admin(slack_admin, slack_user_id="U1", admin_user_ids=ids)
-    slack_admin.deactivated_at = NOW
-    assert not admin.is_admin(slack_admin, slack_user_id="UOWNER", admin_user_ids=ids)
+def slack_user(user_id: str, team_id: str = "T1", **fields) -> dict:
+    """A users.info `user`, as much of it as the admin check reads."""
+    return {
+        "id": user_id,
+        "team_id": team_id,
+        "deleted": False,
+        "is_admin": False,
+        "is_owner": False,
+        **fields,
+    }
+
+
+def check(user: dict | None, *, team_id: str = "T1", user_id: str = "U1", person=None, ids=(), single=True):
+    return admin.is_admin(
+        user,
+        team_id=team_id,
+        slack_user_id=user_id,
+        person=person,
+        admin_user_ids=frozenset(ids),
+        single_workspace=single,
+    )
+
+
+def test_admins_are_listed_for_their_workspace_or_slack_admins_of_it():
+    assert check(slack_user("U1", is_admin=True))
+    assert check(slack_user("U1", is_owner=True))
+    assert not check(slack_user("U1"))
+    assert check(slack_user("U1"), ids={"T1:U1"})
+    assert not check(slack_user("U1"), ids={"T2:U1"})  # listed for another workspace only
+    assert check(slack_user("U1"), ids={"U1"})  # a bare id: the single-workspace install
+    assert not check(slack_user("U1"), ids={"U1"}, single=False)  # ...never with OAuth installs
+
+
+def test_the_admin_check_refuses_whoever_slack_does_not_vouch_for():
+    assert not check(None, ids={"U1"})  # Slack could not answer
+    assert not check({}, ids={"U1"})  # user_not_found
+    assert not check(slack_user("U2", is_admin=True))  # an answer about someone else
+    assert not check(slack_user("U1", is_admin=True, deleted=True), ids={"U1"})
+    assert not check(slack_user("U1", is_admin=True, is_bot=True))
+
+
+def test_an_admin_of_another_workspace_is_not_an_admin_here():
+    assert not check(slack_user("U1", team_id="T2", is_admin=True), ids={"U1", "T1:U1"})
+    # Enterprise Grid: a member of several of the org's workspaces belongs to each of them.
+    grid = slack_user(
+        "U1", team_id="T2", is_admin=True, enterprise_user={"enterprise_id": "E1", "teams": ["T1", "T2"]}
+    )
+    assert check(grid)
+    assert not check(grid, team_id="T3")
+
+
+def test_forgotten_or_deactivated_people_are_not_admins(org):
+    ada = org.person("U1")
+    assert check(slack_user("U1", is_admin=True), person=ada)
+    ada.deactivated_at = NOW
+    assert not check(slack_user("U1", is_admin=True), person=ada, ids={"U1"})
+    ada.deactivated_at, ada.forgotten_at = None, NOW
+    assert not check(slack_user("U1", is_admin=True), person=ada, ids={"U1"})
+    # Someone else's row never lends or takes rights: it is not the person in the payload.
+    assert not check(slack_user("U1", is_admin=True), person=org.person("U2"))
+
+
+def test_who_may_be_an_admin_is_a_cheap_first_look(org):
+    listed, flagged, plain = org.person("U1"), org.person("U2"), org.person("U3")
+    flagged.is_slack_admin = True
+    ids = frozenset({f"{listed.team_id}:U1"})
+    assert admin.may_be_admin(listed, admin_user_ids=ids, single_workspace=False)
+    assert admin.may_be_admin(flagged, admin_user_ids=ids, single_workspace=False)
+    assert not admin.may_be_admin(plain, admin_user_ids=ids, single_workspace=False)
+    assert admin.may_be_admin(plain, admin_user_ids={"U3"}, single_workspace=True)
 
 
 # --- settings ---------------------------------------------------------------------------------

@@ -289,7 +289,7 @@ def test_the_settings_modal_round_trips_through_the_parser():
         initial = (
             element.get("initial_value")
             or element.get("initial_time")
-            or element.get("initial_channel")
+            or element.get("initial_conversation")
             or (element.get("initial_option") or {}).get("value")
             or [o["value"] for o in element.get("initial_options") or []]
         )

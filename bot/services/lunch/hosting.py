@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import outbox
-from bot.services.admin import is_admin
 from bot.services.lunch.announcements import reminder_prefix
 from bot.services.lunch.common import Change, Outcome, closed_reason, lock_session
 from bot.services.lunch.proposing import Proposal, ProposalError, ProposalField, topic_for
@@ -17,11 +15,10 @@ from bot.services.lunch.seats import attending_count, fill_free_seats, state_of
 from models import LunchSession, LunchStatus, Person
 
 
-def can_manage(lunch: LunchSession, person: Person, *, admin_user_ids: Collection[str]) -> bool:
-    return lunch.team_id == person.team_id and (
-        lunch.host_id == person.id
-        or is_admin(person, slack_user_id=person.slack_user_id, admin_user_ids=admin_user_ids)
-    )
+def can_manage(lunch: LunchSession, person: Person, *, is_admin: bool) -> bool:
+    """The host, or an admin: `is_admin` is the admin check's answer for `person` in this workspace
+    (asked of Slack by the caller), never a stored flag."""
+    return lunch.team_id == person.team_id and (lunch.host_id == person.id or is_admin)
 
 
 _EDITABLE = {
@@ -41,14 +38,14 @@ def _lock_for_host(
     *,
     session_id: int | None,
     person: Person,
-    admin_user_ids: Collection[str],
+    is_admin: bool,
     now: datetime,
 ) -> tuple[LunchSession | None, Change | None]:
     """The session, locked, if `person` may still edit or cancel it; else the refusal."""
     lunch = lock_session(session, team_id=person.team_id, session_id=session_id)
     if lunch is None:
         return None, Change(Outcome.NOT_FOUND)
-    if not can_manage(lunch, person, admin_user_ids=admin_user_ids):
+    if not can_manage(lunch, person, is_admin=is_admin):
         return None, Change(Outcome.NOT_ALLOWED, lunch)
     closed = closed_reason(lunch, now)
     if closed:
@@ -63,13 +60,11 @@ def edit_session(
     person: Person,
     proposal: Proposal,
     host: Person,
-    admin_user_ids: Collection[str],
+    is_admin: bool,
     now: datetime,
 ) -> Change:
     """Apply an edit; raises ProposalError when seats would drop below the people already going."""
-    lunch, refusal = _lock_for_host(
-        session, session_id=session_id, person=person, admin_user_ids=admin_user_ids, now=now
-    )
+    lunch, refusal = _lock_for_host(session, session_id=session_id, person=person, is_admin=is_admin, now=now)
     if refusal is not None:
         return refusal
     assert lunch is not None
@@ -124,12 +119,10 @@ def cancel_session(
     *,
     session_id: int | None,
     person: Person,
-    admin_user_ids: Collection[str],
+    is_admin: bool,
     now: datetime,
 ) -> Change:
-    lunch, refusal = _lock_for_host(
-        session, session_id=session_id, person=person, admin_user_ids=admin_user_ids, now=now
-    )
+    lunch, refusal = _lock_for_host(session, session_id=session_id, person=person, is_admin=is_admin, now=now)
     if refusal is not None:
         return refusal
     assert lunch is not None

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from bot.config import ProgrammeDefaults
+from bot.services import profiles
 from bot.services.lunch import announcements, hosting, seats
 from bot.services.lunch.common import Outcome
 from bot.services.lunch.proposing import ProposalError, ProposalField
@@ -17,25 +19,34 @@ def test_only_the_host_or_an_admin_may_edit_or_cancel(db):
     with db.transaction() as session:
         host = person(session, "UHOST")
         other = person(session, "UOTHER")
-        slack_admin = person(session, "USLACKADMIN", is_slack_admin=True)
-        listed_admin = person(session, "ULISTED")
+        flagged = person(session, "USLACKADMIN", is_slack_admin=True)
+        admin = person(session, "UADMIN")
         lunch = new_session(session, host)
         kwargs = dict(session_id=lunch.id, proposal=proposal(title="New"), now=NOW)
-        denied = hosting.edit_session(session, person=other, host=host, admin_user_ids=(), **kwargs)
+        denied = hosting.edit_session(session, person=other, host=host, is_admin=False, **kwargs)
         assert denied.outcome == Outcome.NOT_ALLOWED and lunch.title == "Canva in 30 minutes"
-        assert hosting.edit_session(
-            session, person=slack_admin, host=host, admin_user_ids=(), **kwargs
-        ).changes == ["title"]
-        assert (
-            hosting.cancel_session(
-                session, session_id=lunch.id, person=other, admin_user_ids=(), now=NOW
-            ).outcome
-            == Outcome.NOT_ALLOWED
-        )
-        cancelled = hosting.cancel_session(
-            session, session_id=lunch.id, person=listed_admin, admin_user_ids={"ULISTED"}, now=NOW
-        )
+        # A stored Slack admin flag is never trusted: only the admin check's answer counts.
+        stale = hosting.edit_session(session, person=flagged, host=host, is_admin=False, **kwargs)
+        assert stale.outcome == Outcome.NOT_ALLOWED and lunch.title == "Canva in 30 minutes"
+        assert hosting.edit_session(session, person=admin, host=host, is_admin=True, **kwargs).changes == [
+            "title"
+        ]
+        refused = hosting.cancel_session(session, session_id=lunch.id, person=other, is_admin=False, now=NOW)
+        assert refused.outcome == Outcome.NOT_ALLOWED
+        cancelled = hosting.cancel_session(session, session_id=lunch.id, person=admin, is_admin=True, now=NOW)
         assert cancelled.outcome == Outcome.CANCELLED and lunch.status == LunchStatus.CANCELLED
+
+
+def test_an_admin_of_another_workspace_never_manages_a_session(db):
+    with db.transaction() as session:
+        host = person(session, "UHOST")
+        lunch = new_session(session, host)
+        # The same user id in another workspace, where they are an admin.
+        stranger = profiles.get_or_create_person(
+            session, team_id="T2", slack_user_id="UHOST", defaults=ProgrammeDefaults()
+        )
+        change = hosting.cancel_session(session, session_id=lunch.id, person=stranger, is_admin=True, now=NOW)
+        assert change.outcome == Outcome.NOT_FOUND and lunch.status == LunchStatus.SCHEDULED
 
 
 def test_edit_reports_what_changed_and_guards_the_seats(db):
@@ -52,7 +63,7 @@ def test_edit_reports_what_changed_and_guards_the_seats(db):
                 person=host,
                 host=host,
                 proposal=proposal(capacity=2),
-                admin_user_ids=(),
+                is_admin=False,
                 now=NOW,
             )
         assert "3 people are already going" in caught.value.errors[ProposalField.SEATS]
@@ -62,7 +73,7 @@ def test_edit_reports_what_changed_and_guards_the_seats(db):
             person=host,
             host=host,
             proposal=proposal(capacity=4, location="Room 7", starts_at=START + timedelta(hours=1)),
-            admin_user_ids=(),
+            is_admin=False,
             now=NOW,
         )
         assert change.changes == ["time", "place", "seats"]
@@ -74,7 +85,7 @@ def test_edit_reports_what_changed_and_guards_the_seats(db):
             person=host,
             host=host,
             proposal=proposal(capacity=4, location="Room 7", starts_at=START + timedelta(hours=1)),
-            admin_user_ids=(),
+            is_admin=False,
             now=NOW,
         )
         assert nothing.outcome == Outcome.EDITED and nothing.changes == []
@@ -97,7 +108,7 @@ def test_time_change_cancels_pending_reminders_and_cancelling_drops_everything_q
             person=host,
             host=host,
             proposal=proposal(title="Renamed"),
-            admin_user_ids=(),
+            is_admin=False,
             now=NOW,
         )
         assert status_of(session, old_key) == OutboxStatus.PENDING  # same time: the reminder still holds
@@ -107,13 +118,13 @@ def test_time_change_cancels_pending_reminders_and_cancelling_drops_everything_q
             person=host,
             host=host,
             proposal=proposal(title="Renamed", starts_at=START + timedelta(days=1)),
-            admin_user_ids=(),
+            is_admin=False,
             now=NOW,
         )
         assert status_of(session, old_key) == OutboxStatus.CANCELLED
         assert announcements.reminder_key(lunch, a, 15) != old_key
         assert status_of(session, announcements.feedback_key(lunch, a)) == OutboxStatus.PENDING
-        change = hosting.cancel_session(session, session_id=lunch.id, person=host, admin_user_ids=(), now=NOW)
+        change = hosting.cancel_session(session, session_id=lunch.id, person=host, is_admin=False, now=NOW)
         assert [p.slack_user_id for p in change.audience] == ["UA"]
         assert status_of(session, announcements.feedback_key(lunch, a)) == OutboxStatus.CANCELLED
         assert (

@@ -46,7 +46,7 @@ def test_weekly_lineup_lists_the_next_seven_days(db):
         soon = new_session(session, host)
         new_session(session, host, starts_at=NOW + timedelta(days=8))
         cancelled = new_session(session, host)
-        hosting.cancel_session(session, session_id=cancelled.id, person=host, admin_user_ids=(), now=NOW)
+        hosting.cancel_session(session, session_id=cancelled.id, person=host, is_admin=False, now=NOW)
         demand_for(session, "Canva", 2, [])
         lineup = schedule.weekly_lineup(session, team_id=TEAM, week="2026-W10", now=NOW)
         assert [state.lunch.id for state in lineup.sessions] == [soon.id]

@@ -72,7 +72,7 @@ def test_no_sign_ups_once_started_or_cancelled(db):
             seats.sign_up(session, session_id=lunch.id, person=a, now=START).outcome
             == Outcome.SESSION_STARTED
         )
-        hosting.cancel_session(session, session_id=lunch.id, person=host, admin_user_ids=(), now=NOW)
+        hosting.cancel_session(session, session_id=lunch.id, person=host, is_admin=False, now=NOW)
         assert (
             seats.sign_up(session, session_id=lunch.id, person=a, now=NOW).outcome
             == Outcome.SESSION_CANCELLED
