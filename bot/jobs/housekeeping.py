@@ -1,4 +1,4 @@
-"""Housekeeping: forget Slack event ids once Slack can no longer retry them."""
+"""Housekeeping: forget Slack event ids once Slack can no longer retry them, and topics nobody uses."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete
 
 from bot.jobs.base import JobContext, JobSpec
+from bot.services.topics import prune_unused_topics
 from models import ProcessedEvent
 
 # Slack retries an event for at most about an hour; a day is ample.
@@ -22,11 +23,22 @@ def prune_processed_events(ctx: JobContext) -> int:
     return result.rowcount or 0
 
 
+def prune_topics(ctx: JobContext) -> int:
+    with ctx.database.transaction() as session:
+        return prune_unused_topics(session)
+
+
 JOBS = [
     JobSpec(
         id="prune-events",
         description="forget processed Slack event ids older than a day",
         trigger=IntervalTrigger(hours=6),
         run=prune_processed_events,
-    )
+    ),
+    JobSpec(
+        id="prune-topics",
+        description="delete topics no wish, skill, pairing or session refers to",
+        trigger=IntervalTrigger(hours=6),
+        run=prune_topics,
+    ),
 ]
