@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from dotenv import load_dotenv
@@ -12,7 +11,6 @@ from bot.runtime import StartupError, start_app
 
 def main() -> int:
     load_dotenv()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         start_app()
     except StartupError as error:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dotenv import load_dotenv
 
 from bot.config import Settings
+from bot.logs import configure_logging
 from bot.runtime import StartupError, load_settings, open_database
 from bot.work.worker import DEFAULT_THREADS
 from models import utcnow
@@ -136,6 +137,7 @@ def cmd_clock(args: argparse.Namespace) -> int:
     from bot.slack.client import build_web_client
 
     settings = load_settings(require_slack=True)
+    configure_logging(settings.log_level)
     database = open_database(settings)
     client = build_web_client(settings)
     if not settings.oauth_enabled:
@@ -253,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging("WARNING")  # one-off commands print their results; the long-running ones use LOG_LEVEL
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

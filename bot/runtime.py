@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot import create_app
 from bot.config import ConfigError, Settings
 from bot.db import Database, DatabaseUnavailable
+from bot.logs import configure_logging
 from bot.work.worker import DEFAULT_THREADS, Worker
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ _worker_numbers = itertools.count(1)  # owners differ between workers of one pro
 def run_worker(*, threads: int = DEFAULT_THREADS) -> None:
     """`python -m bot worker`: run stored work until SIGTERM/SIGINT, then finish what is running."""
     settings = load_settings(require_slack=True)
+    configure_logging(settings.log_level)
     database = open_database(settings)
     worker = build_worker(settings, database, threads=threads)
     freeze_startup_objects()
@@ -131,6 +133,7 @@ def start_app() -> None:
     from bot.slack.http import build_wsgi_app, make_http_server
 
     settings = load_settings(require_slack=True)
+    configure_logging(settings.log_level)
     database = open_database(settings)
     app = build_app(settings, database)
     worker = build_worker(settings, database)

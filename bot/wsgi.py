@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from dotenv import load_dotenv
 
+from bot.logs import configure_logging
 from bot.runtime import StartupError, build_app, freeze_startup_objects, load_settings, open_database
 from bot.slack.http import build_wsgi_app
 
 load_dotenv()
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 try:
     _settings = load_settings(require_slack=True)
+    configure_logging(_settings.log_level)
     _database = open_database(_settings)
     application = build_wsgi_app(build_app(_settings, _database))
     freeze_startup_objects()

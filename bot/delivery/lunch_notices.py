@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.delivery.sender import flush_outbox
+from bot.logs import error_code
 from bot.services.lunch import announcements, consent, seats
 from bot.services.lunch.common import Change, Outcome, get_session
 from bot.services.lunch.consent import Answer, HostAnswer
@@ -171,7 +172,8 @@ def _draw_announcement(client: WebClient, db: Database, *, team_id: str, session
     try:
         client.chat_update(channel=ref[0], ts=ref[1], **announcement.as_kwargs())
     except SlackApiError as error:
-        logger.warning("could not update a Lunch 'n' Learn announcement: %s", error.response.get("error"))
+        code = error_code(error.response.get("error"))
+        logger.warning("could not update a Lunch 'n' Learn announcement: %s", code)
         return False
     with db.transaction() as session:
         lunch = session.get(LunchSession, session_id)
@@ -185,7 +187,7 @@ def join_channel(client: WebClient, channel_id: str, *, token: str | None = None
         client.conversations_join(channel=channel_id, **({"token": token} if token else {}))
     except SlackApiError as error:
         code = str(error.response.get("error"))
-        logger.info("conversations.join refused (%s); trying to post anyway", code)
+        logger.info("conversations.join refused (%s); trying to post anyway", error_code(code))
         return code if code == "is_archived" else None
     return None
 

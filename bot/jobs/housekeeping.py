@@ -1,4 +1,5 @@
-"""Housekeeping: delete what is past its retention period, and uninstalled workspaces' data."""
+"""Housekeeping: delete what is past its retention period, uninstalled workspaces' data, and topics
+nobody uses."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs.base import JobContext, JobSpec
 from bot.services import retention, workspaces
+from bot.services.topics import prune_unused_topics
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,11 @@ def purge_uninstalled(ctx: JobContext) -> dict[str, int]:
     return purged
 
 
+def prune_topics(ctx: JobContext) -> int:
+    with ctx.database.transaction() as session:
+        return prune_unused_topics(session)
+
+
 JOBS = [
     JobSpec(
         id="prune-old-records",
@@ -52,5 +59,11 @@ JOBS = [
         description="delete the data of workspaces uninstalled PURGE_UNINSTALLED_AFTER_DAYS ago",
         trigger=IntervalTrigger(hours=6),
         run=purge_uninstalled,
+    ),
+    JobSpec(
+        id="prune-topics",
+        description="delete topics no wish, skill, pairing or session refers to",
+        trigger=IntervalTrigger(hours=6),
+        run=prune_topics,
     ),
 ]

@@ -27,6 +27,7 @@ from bot.listeners.data_rights import after_forget
 from bot.listeners.home import _home_period, publish_home
 from bot.listeners.rights import admin_allowed, admin_verdict, refusal, tell_refused
 from bot.listeners.support import input_value, queue_work, team_of, tell_privately, try_slack, user_of
+from bot.logs import error_code
 from bot.services import admin, profiles
 from bot.services.admin import SettingsField
 from bot.services.export import export_csv
@@ -215,7 +216,7 @@ def send_export(job: Job) -> None:
             "Lunch 'n' Learns, sign-ups and feedback.",
         )
     except SlackApiError as error:
-        logger.warning("export upload failed: %s", error.response.get("error"))
+        logger.warning("export upload failed: %s", error_code(error.response.get("error")))
         tell_privately(
             client,
             user_id=user_id,

@@ -26,6 +26,7 @@ from bot.listeners.support import (
     tell_privately,
     user_of,
 )
+from bot.logs import error_code
 from bot.services.lunch import hosting, proposing
 from bot.services.lunch.calendar import google_calendar_url, ics_text
 from bot.services.lunch.common import Change, Outcome, closed_reason, get_session, parse_id
@@ -108,7 +109,7 @@ def send_calendar_file(body: dict, respond: Respond, client: WebClient, calendar
             request_file_info=False,
         )
     except SlackApiError as error:
-        logger.warning("could not upload an .ics file: %s", error.response.get("error"))
+        logger.warning("could not upload an .ics file: %s", error_code(error.response.get("error")))
         answer(body, respond, client, views.build_calendar_link(calendar.google_url))
 
 

@@ -26,6 +26,7 @@ from bot.listeners.support import (
     try_slack,
     user_of,
 )
+from bot.logs import error_code
 from bot.services import outbox, pairings, profiles
 from bot.services.pairings import Outcome
 from bot.views import pairing as views
@@ -74,7 +75,7 @@ def _redraw_proposals(client: WebClient, db: Database, pairing_id: int) -> None:
         try:
             client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
         except SlackApiError as error:
-            logger.warning("could not redraw a proposal: %s", error.response.get("error"))
+            logger.warning("could not redraw a proposal: %s", error_code(error.response.get("error")))
 
 
 def _answer(ack: Ack, body: dict, context: BoltContext, *, accept: bool) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import INPUT_ACTION
+from bot.logs import error_code
 from bot.services import profiles
 from bot.slack.app_home import publish_home
 from bot.views.common import Message
@@ -81,10 +82,10 @@ def tell_privately(client: WebClient, *, user_id: str, channel_id: str | None, r
             client.chat_postMessage(channel=user_id, **reply.as_kwargs())
     except SlackApiError as error:
         if channel_id:  # e.g. the bot is not in that channel: fall back to the DM
-            logger.info("ephemeral reply failed (%s); sending a DM", error.response.get("error"))
+            logger.info("ephemeral reply failed (%s); sending a DM", error_code(error.response.get("error")))
             tell_privately(client, user_id=user_id, channel_id=None, reply=reply)
         else:
-            logger.warning("could not reply to %s: %s", user_id, error.response.get("error"))
+            logger.warning("could not reply to %s: %s", user_id, error_code(error.response.get("error")))
 
 
 def sync_person_from_slack(
@@ -99,7 +100,7 @@ def sync_person_from_slack(
     try:
         user = client.users_info(user=user_id)["user"]
     except SlackApiError as error:
-        logger.warning("users.info failed for a user: %s", error.response.get("error"))
+        logger.warning("users.info failed for a user: %s", error_code(error.response.get("error")))
         return
     except Exception:  # connection errors after slack_sdk's retries: not worth failing a request
         logger.exception("users.info failed")
@@ -155,5 +156,7 @@ def try_slack(call: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return call(*args, **kwargs)
     except SlackApiError as error:
-        logger.warning("%s failed: %s", getattr(call, "__name__", "Slack call"), error.response.get("error"))
+        logger.warning(
+            "%s failed: %s", getattr(call, "__name__", "Slack call"), error_code(error.response.get("error"))
+        )
         return None

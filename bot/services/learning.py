@@ -8,7 +8,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.services.topics import ResolvedTopic, TopicError, clean_text, resolve_topic, split_topics
+from bot.services.topics import (
+    ResolvedTopic,
+    TopicError,
+    TopicMatch,
+    accept_topic,
+    clean_text,
+    match_topic,
+    split_topics,
+)
 from models import NOTE_MAX_LENGTH, Person, Skill, SkillLevel, Topic, Wish, WishStatus
 
 MAX_WISHES = 20
@@ -50,8 +58,9 @@ def clean_note(raw: str | None) -> str | None:
     return note or None
 
 
-def _resolved_topics(session: Session, person: Person, raw: str, *, empty_hint: str, outcome: AddOutcome):
-    """Each typed topic resolved to a shared Topic; unusable ones go to `outcome.rejected`."""
+def _matched_topics(session: Session, person: Person, raw: str, *, empty_hint: str, outcome: AddOutcome):
+    """Each typed topic matched to a shared Topic (or to one to create once the wish or skill is
+    taken); unusable ones go to `outcome.rejected`."""
     typed_topics = split_topics(raw)
     if not typed_topics:
         raise TopicError(empty_hint)
@@ -59,7 +68,7 @@ def _resolved_topics(session: Session, person: Person, raw: str, *, empty_hint: 
         raise TopicError(f"That's a lot at once: add up to {MAX_TOPICS_PER_COMMAND} topics in one go.")
     for typed in typed_topics:
         try:
-            yield typed, resolve_topic(session, team_id=person.team_id, typed=typed)
+            yield typed, match_topic(session, team_id=person.team_id, typed=typed)
         except TopicError as error:
             outcome.rejected.append((typed, str(error)))
 
@@ -71,16 +80,15 @@ def add_wishes(
     cleaned_note = clean_note(note)
     count = len(open_wishes(session, person))
     hint = "Tell me what you want to learn, e.g. `/teachme social media`."
-    for typed, resolved in _resolved_topics(session, person, raw, empty_hint=hint, outcome=outcome):
-        wish = session.scalar(
-            select(Wish).where(Wish.person_id == person.id, Wish.topic_id == resolved.topic.id)
-        )
+    for typed, match in _matched_topics(session, person, raw, empty_hint=hint, outcome=outcome):
+        wish = _own(session, Wish, person, match)
         if wish is not None and wish.status == WishStatus.OPEN:
             wish.note = cleaned_note or wish.note
-            outcome.already.append(resolved.topic)
+            outcome.already.append(accept_topic(session, team_id=person.team_id, match=match).topic)
         elif count >= MAX_WISHES:
             outcome.rejected.append((typed, f"you already have {MAX_WISHES} open wishes; remove one first"))
         else:
+            resolved = accept_topic(session, team_id=person.team_id, match=match)
             if wish is None:
                 wish = Wish(team_id=person.team_id, person_id=person.id, topic_id=resolved.topic.id)
                 session.add(wish)
@@ -98,16 +106,15 @@ def add_skills(
     outcome = AddOutcome()
     count = len(skills_of(session, person))
     hint = "Tell me what you can teach, e.g. `/canteach excel pivot tables`."
-    for typed, resolved in _resolved_topics(session, person, raw, empty_hint=hint, outcome=outcome):
-        skill = session.scalar(
-            select(Skill).where(Skill.person_id == person.id, Skill.topic_id == resolved.topic.id)
-        )
+    for typed, match in _matched_topics(session, person, raw, empty_hint=hint, outcome=outcome):
+        skill = _own(session, Skill, person, match)
         if skill is not None:
             skill.level = level
-            outcome.already.append(resolved.topic)
+            outcome.already.append(accept_topic(session, team_id=person.team_id, match=match).topic)
         elif count >= MAX_SKILLS:
             outcome.rejected.append((typed, f"you already have {MAX_SKILLS} skills; remove one first"))
         else:
+            resolved = accept_topic(session, team_id=person.team_id, match=match)
             session.add(
                 Skill(
                     team_id=person.team_id,
@@ -121,6 +128,13 @@ def add_skills(
             outcome.added.append(resolved)
     session.flush()
     return outcome
+
+
+def _own(session: Session, model: type[Wish] | type[Skill], person: Person, match: TopicMatch):
+    """The person's wish or skill on the matched topic, if the topic exists and they have one."""
+    if match.topic is None:
+        return None
+    return session.scalar(select(model).where(model.person_id == person.id, model.topic_id == match.topic.id))
 
 
 def withdraw_wish(session: Session, person: Person, wish_id: int, *, now: datetime) -> bool:

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.db import Database
+from bot.logs import error_code
 from bot.services import admin, insights, profiles
 from bot.services.insights import Period
 from bot.services.programme import next_matching_round
@@ -69,4 +70,4 @@ def publish_home(
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:
         # Callers publish after their real work is done: a stale home must not undo or hide it.
-        logger.warning("could not publish App Home: %s", error.response.get("error"))
+        logger.warning("could not publish App Home: %s", error_code(error.response.get("error")))

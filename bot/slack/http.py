@@ -12,6 +12,9 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 SLACK_PATH = "/slack/events"
+# Slack's payloads are a few KB (a full modal view is under 100 KB); anything over this is refused
+# from its headers, before a byte of the body is read or its signature checked.
+MAX_BODY_BYTES = 1024 * 1024
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -22,9 +25,53 @@ def build_wsgi_app(app: App) -> WsgiApp:
         if environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        refusal = _refuse_body(environ)
+        if refusal is not None:
+            start_response(refusal, [("Content-Type", "text/plain")])
+            return [refusal.encode()]
+        if "wsgi.input" in environ:
+            environ["wsgi.input"] = _BoundedInput(environ["wsgi.input"], MAX_BODY_BYTES)
         return slack(environ, start_response)
 
     return application
+
+
+def _refuse_body(environ: dict[str, Any]) -> str | None:
+    """The status that refuses this request from its headers alone, or None to go on."""
+    declared = (environ.get("CONTENT_LENGTH") or "").strip()
+    if not declared:
+        # Bolt reads Content-Length bytes, so a body without one (chunked) would be read as
+        # empty; refuse it plainly rather than let any layer read it without a bound.
+        chunked = environ.get("HTTP_TRANSFER_ENCODING")
+        return "411 Length Required" if chunked else None
+    if not declared.isdigit():
+        return "400 Bad Request"
+    if int(declared) > MAX_BODY_BYTES:
+        return "413 Content Too Large"
+    return None
+
+
+class _BoundedInput:
+    """wsgi.input that yields at most `limit` bytes, whatever a reader asks for: under wsgiref
+    it is the raw socket, which a careless read() would drain without end."""
+
+    def __init__(self, stream: Any, limit: int) -> None:
+        self._stream = stream
+        self._left = limit
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0 or size > self._left:
+            size = self._left
+        data = self._stream.read(size) if size else b""
+        self._left -= len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        if size is None or size < 0 or size > self._left:
+            size = self._left
+        data = self._stream.readline(size) if size else b""
+        self._left -= len(data)
+        return data
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

@@ -14,6 +14,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.config import Settings
 from bot.db import Database
+from bot.logs import untrusted
 from bot.services.profiles import ensure_workspace
 from models import utcnow
 from models.slack_oauth import BOTS_TABLE, INSTALLATIONS_TABLE, STATES_TABLE
@@ -74,7 +75,7 @@ def _on_installed(settings: Settings, database: Database) -> Callable[[SuccessAr
 
 
 def _on_failure(args: FailureArgs) -> BoltResponse:
-    logger.warning("OAuth install failed: %s", args.reason)
+    logger.warning("OAuth install failed: %s", untrusted(args.reason))
     return args.default.failure(args)
 
 
