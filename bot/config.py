@@ -10,6 +10,7 @@ from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite:///flipside.db"
+GENERATE_KEY = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -48,6 +49,8 @@ class Settings:
     log_level: str = "INFO"
     post_rate_per_minute: int = 60
     programme: ProgrammeDefaults = field(default_factory=ProgrammeDefaults)
+    # Fernet keys for Slack tokens at rest (OAuth mode): the first encrypts, every one decrypts.
+    token_encryption_keys: tuple[str, ...] = ()
 
     @property
     def oauth_enabled(self) -> bool:
@@ -88,6 +91,7 @@ class Settings:
                 ),
                 lnl_demand_threshold=reader.integer("LNL_DEMAND_THRESHOLD", 3, minimum=1, maximum=1000),
             ),
+            token_encryption_keys=reader.fernet_keys("TOKEN_ENCRYPTION_KEYS"),
         )
         if require_slack:
             settings.check_slack_credentials()
@@ -102,6 +106,11 @@ class Settings:
             raise ConfigError(
                 "SLACK_BOT_TOKEN is missing: set it (one workspace) or SLACK_CLIENT_ID and "
                 "SLACK_CLIENT_SECRET (install through OAuth)"
+            )
+        if self.oauth_enabled and not self.token_encryption_keys:
+            raise ConfigError(
+                "TOKEN_ENCRYPTION_KEYS is missing: OAuth mode stores Slack tokens encrypted with it; "
+                f"generate a key with {GENERATE_KEY}"
             )
 
 
@@ -204,3 +213,20 @@ class _EnvReader:
             if not re.fullmatch(r"[UW][A-Z0-9]{2,}", slack_id):
                 raise ConfigError(f"{name} must list Slack user ids like U0123ABCD, got {slack_id!r}")
         return ids
+
+    def fernet_keys(self, name: str) -> tuple[str, ...]:
+        value = self._raw(name)
+        if value is None:
+            return ()
+        from cryptography.fernet import Fernet
+
+        keys = tuple(part.strip() for part in value.split(",") if part.strip())
+        for position, key in enumerate(keys, start=1):
+            try:
+                Fernet(key)
+            except ValueError:  # the message never repeats the key: it is a secret
+                raise ConfigError(
+                    f"{name} key {position} is not a Fernet key (44 characters of url-safe base64); "
+                    f"generate one with {GENERATE_KEY}"
+                ) from None
+        return keys

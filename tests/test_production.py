@@ -7,6 +7,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot.scheduler import job_context, run_job
@@ -15,18 +16,25 @@ from tests.conftest import make_settings, serve
 from tests.factories import add_person, eventually
 
 
-def install(flipside, team_id: str, token: str) -> None:
-    """Walk Slack's OAuth flow: install page -> state -> redirect with a code."""
+# Two Fernet keys (TOKEN_ENCRYPTION_KEYS): tokens at rest are encrypted with the first.
+KEY = Fernet.generate_key().decode()
+NEW_KEY = Fernet.generate_key().decode()
+
+
+def install(flipside, team_id: str, token: str | None = None) -> None:
+    """Walk Slack's OAuth flow: install page -> state -> redirect with a code. Without a token,
+    the fake's own answer (its team, T1; with token rotation, an expiring token)."""
     base = flipside.http.url.removesuffix("/slack/events")
     with urllib.request.urlopen(f"{base}/slack/install", timeout=5) as response:
         page = response.read().decode()
         # Bolt ties the state to the browser with a Secure cookie; carry it as a browser on https would.
         cookie = response.headers["Set-Cookie"].split(";")[0]
     state = re.search(r"state=([\w-]+)", page).group(1)
-    flipside.fake.set_answer(
-        "oauth.v2.access",
-        {"access_token": token, "team": {"id": team_id, "name": team_id}, "authed_user": {"id": "U1"}},
-    )
+    if token is not None:
+        flipside.fake.set_answer(
+            "oauth.v2.access",
+            {"access_token": token, "team": {"id": team_id, "name": team_id}, "authed_user": {"id": "U1"}},
+        )
     redirect = urllib.request.Request(
         f"{base}/slack/oauth_redirect?code=c-{team_id}&state={state}", headers={"Cookie": cookie}
     )
@@ -34,10 +42,15 @@ def install(flipside, team_id: str, token: str) -> None:
         assert response.status == 200
 
 
-def oauth_settings(fake_slack, database):
+def oauth_settings(fake_slack, database, keys=(KEY,)):
     """Multi-workspace mode: no single bot token, installations through OAuth."""
     return make_settings(
-        fake_slack, database, slack_bot_token=None, slack_client_id="111.222", slack_client_secret="shh"
+        fake_slack,
+        database,
+        slack_bot_token=None,
+        slack_client_id="111.222",
+        slack_client_secret="shh",
+        token_encryption_keys=tuple(keys),
     )
 
 
