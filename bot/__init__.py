@@ -35,6 +35,9 @@ def create_app(
         client=client or build_web_client(settings),
         signing_secret=settings.slack_signing_secret,
         oauth_settings=oauth,
+        # Given to App as well, Bolt's authorize rotates expiring tokens through this app's client
+        # (SLACK_API_URL); from OAuthSettings alone it would build a client of its own for slack.com.
+        installation_store=oauth.installation_store if oauth else None,
         # Acks go back as soon as ack() is called; the rest of a listener (its use case and the
         # reply) runs after it, on Bolt's listener threads.
         process_before_response=False,

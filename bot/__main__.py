@@ -1,5 +1,5 @@
-"""The management CLI: python -m bot migrate | demo | match | jobs | run JOB | clock | worker |
-export | report | purge."""
+"""The management CLI: python -m bot migrate | reseal-tokens | demo | match | jobs | run JOB | clock |
+worker | export | report | purge."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from dotenv import load_dotenv
 
-from bot.config import Settings
+from bot.config import GENERATE_KEY, ConfigError, Settings
 from bot.logs import configure_logging
 from bot.runtime import StartupError, load_settings, open_database
 from bot.work.worker import DEFAULT_THREADS
@@ -27,8 +27,26 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     settings = _settings()
     database = open_database(settings)
-    migrations.upgrade(database, args.revision)
+    try:
+        migrations.upgrade(database, args.revision)
+    except ConfigError as error:  # a revision that needs a setting (0009_tokens: the key)
+        raise StartupError(str(error)) from None
     print(f"database at {database.engine.url.render_as_string(hide_password=True)} is at {args.revision}")
+    return 0
+
+
+def cmd_reseal_tokens(args: argparse.Namespace) -> int:
+    from bot.slack.tokens import TokenCipher, TokenUnreadable, reseal_all
+
+    settings = _settings()
+    if not settings.token_encryption_keys:
+        raise StartupError(f"TOKEN_ENCRYPTION_KEYS is missing: generate a key with {GENERATE_KEY}")
+    database = open_database(settings)
+    try:
+        rows = reseal_all(database.engine, TokenCipher(settings.token_encryption_keys))
+    except TokenUnreadable as error:
+        raise StartupError(str(error)) from None
+    print(f"{rows} installation rows now encrypted with the first key of TOKEN_ENCRYPTION_KEYS")
     return 0
 
 
@@ -213,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="upgrade the database schema (Alembic)")
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(func=cmd_migrate)
+    sub.add_parser(
+        "reseal-tokens", help="encrypt stored Slack tokens with the first key (after a key rotation)"
+    ).set_defaults(func=cmd_reseal_tokens)
     demo = sub.add_parser("demo", help="offline demo on a sample organisation (no Slack needed)")
     demo.add_argument("--database", default="sqlite:///flipside-demo.db", help="recreated on every run")
     demo.add_argument("--people", type=int, default=60)

@@ -10,6 +10,7 @@ from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite:///flipside.db"
+GENERATE_KEY = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -55,6 +56,8 @@ class Settings:
     lunch_proposals_per_day: int = 3  # per person, over the last 24 hours; 0: no limit
     # How long one users.info answer settles admin rights (per workspace and user); 0 asks every time.
     admin_check_seconds: int = 60
+    # Fernet keys for Slack tokens at rest (OAuth mode): the first encrypts, every one decrypts.
+    token_encryption_keys: tuple[str, ...] = ()
 
     @property
     def oauth_enabled(self) -> bool:
@@ -102,6 +105,7 @@ class Settings:
             ),
             lunch_proposals_per_day=reader.integer("LUNCH_PROPOSALS_PER_DAY", 3, minimum=0, maximum=1000),
             admin_check_seconds=reader.integer("ADMIN_CHECK_SECONDS", 60, minimum=0, maximum=3600),
+            token_encryption_keys=reader.fernet_keys("TOKEN_ENCRYPTION_KEYS"),
         )
         bare = sorted(entry for entry in settings.admin_user_ids if ":" not in entry)
         if settings.oauth_enabled and bare:
@@ -123,6 +127,11 @@ class Settings:
             raise ConfigError(
                 "SLACK_BOT_TOKEN is missing: set it (one workspace) or SLACK_CLIENT_ID and "
                 "SLACK_CLIENT_SECRET (install through OAuth)"
+            )
+        if self.oauth_enabled and not self.token_encryption_keys:
+            raise ConfigError(
+                "TOKEN_ENCRYPTION_KEYS is missing: OAuth mode stores Slack tokens encrypted with it; "
+                f"generate a key with {GENERATE_KEY}"
             )
 
 
@@ -229,3 +238,20 @@ class _EnvReader:
                     f"workspace, got {entry!r}"
                 )
         return ids
+
+    def fernet_keys(self, name: str) -> tuple[str, ...]:
+        value = self._raw(name)
+        if value is None:
+            return ()
+        from cryptography.fernet import Fernet
+
+        keys = tuple(part.strip() for part in value.split(",") if part.strip())
+        for position, key in enumerate(keys, start=1):
+            try:
+                Fernet(key)
+            except ValueError:  # the message never repeats the key: it is a secret
+                raise ConfigError(
+                    f"{name} key {position} is not a Fernet key (44 characters of url-safe base64); "
+                    f"generate one with {GENERATE_KEY}"
+                ) from None
+        return keys

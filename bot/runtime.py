@@ -89,17 +89,18 @@ def build_worker(settings: Settings, database: Database, *, threads: int = DEFAU
     from bot.slack.oauth import token_resolver
 
     token_for = token_resolver(settings, database)
-    clients: dict[str, WebClient] = {}
+    clients: dict[tuple[str, str | None], WebClient] = {}
     clients_lock = threading.Lock()
 
     def client_for(team_id: str, enterprise_id: str | None = None) -> WebClient | None:
         token = token_for(team_id, enterprise_id)
         if not token:
             return None
-        with clients_lock:  # one client (and one HTTP connection pool) per token
-            if token not in clients:
-                clients[token] = build_web_client(settings, token=token)
-            return clients[token]
+        with clients_lock:  # one client per workspace, replaced when its token was rotated
+            client = clients.get((team_id, enterprise_id))
+            if client is None or client.token != token:
+                client = clients[(team_id, enterprise_id)] = build_web_client(settings, token=token)
+            return client
 
     return Worker(
         database,

@@ -267,6 +267,9 @@ class _Workspace:
         self.channels: dict[str, JSON] = {}
         self._ts_counter = 0
         self._id_counters: dict[str, int] = {}
+        # Token rotation (the app's setting): None is off; else the seconds a new token lasts.
+        self.rotation_expires_in: int | None = None
+        self.refresh_tokens: dict[str, JSON] = {}  # not yet used -> the team and org they are for
         self.clear_activity()
         self._answers: dict[str, Callable[[JSON], JSON]] = {
             "auth.test": self._auth_test,
@@ -362,10 +365,8 @@ class _Workspace:
         }
 
     def _oauth_v2_access(self, args: JSON) -> JSON:
-        if not args.get("code"):
-            return _error("invalid_code")
         ident = self.identity
-        return {
+        answer: JSON = {
             "ok": True,
             "app_id": ident.app_id,
             "authed_user": {"id": "U1"},
@@ -376,6 +377,32 @@ class _Workspace:
             "team": {"id": ident.team_id, "name": ident.team_name},
             "enterprise": None,
             "is_enterprise_install": False,
+        }
+        if args.get("grant_type") == "refresh_token":
+            # Token rotation: a refresh token is good for one exchange, then Slack revokes it.
+            if self.rotation_expires_in is None:
+                return _error("invalid_grant_type")
+            grant = self.refresh_tokens.pop(str(args.get("refresh_token", "")), None)
+            if grant is None:
+                return _error("invalid_refresh_token")
+            answer = {**answer, "team": grant["team"], "enterprise": grant["enterprise"]}
+            del answer["authed_user"]  # a refresh answers for the token, not for an installer
+            return self._with_rotating_token(answer)
+        if not args.get("code"):
+            return _error("invalid_code")
+        return self._with_rotating_token(answer) if self.rotation_expires_in is not None else answer
+
+    def _with_rotating_token(self, answer: JSON) -> JSON:
+        """An expiring access token (xoxe.xoxb-, as long as Slack's) and its refresh token."""
+        number = self.next_id("")
+        secret = base64.urlsafe_b64encode(hashlib.sha512(number.encode()).digest() * 2).decode().rstrip("=")
+        refresh_token = f"xoxe-1-{secret[:140]}"
+        self.refresh_tokens[refresh_token] = {"team": answer["team"], "enterprise": answer["enterprise"]}
+        return {
+            **answer,
+            "access_token": f"xoxe.xoxb-1-{number}-{secret[:150]}",
+            "refresh_token": refresh_token,
+            "expires_in": self.rotation_expires_in,
         }
 
     # --- users
@@ -1201,6 +1228,18 @@ class FakeSlack:
         with self._lock:
             self._scopes = frozenset(scopes) if scopes is not None else None
 
+    def enable_token_rotation(self, *, expires_in: int = 43200) -> None:
+        """Answer oauth.v2.access as for an app with token rotation on: installs and refreshes
+        issue an access token that expires in `expires_in` seconds (Slack: 12 hours) and a
+        refresh token that works once (grant_type=refresh_token)."""
+        with self._lock:
+            self._workspace.rotation_expires_in = expires_in
+
+    def refresh_tokens(self) -> set[str]:
+        """The refresh tokens issued and not yet used."""
+        with self._lock:
+            return set(self._workspace.refresh_tokens)
+
     def set_valid_tokens(self, tokens: Iterable[str] | None) -> None:
         """Only accept these tokens (others get invalid_auth); None accepts any token."""
         with self._lock:
@@ -1375,7 +1414,7 @@ class FakeSlack:
         override = self._answer_overrides.get(request.method)
         if override:
             payload = {**payload, **override}
-        if request.method == "oauth.v2.access" and self._valid_tokens is not None:
+        if request.method == "oauth.v2.access" and payload.get("ok") and self._valid_tokens is not None:
             # A token the fake just issued must be accepted by the calls that follow.
             self._valid_tokens.add(str(payload.get("access_token")))
         return _Reply.json(payload)

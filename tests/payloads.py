@@ -129,18 +129,37 @@ def checkboxes(*values: str) -> dict[str, Any]:
     return {"type": "checkboxes", "selected_options": [{"value": v} for v in values]}
 
 
-def event_callback(event: dict[str, Any], *, team: str, event_id: str | None = None) -> str:
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": team,
-            "api_app_id": "AFLIPSIDE",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{next(_ids):08d}",
-            "event_time": int(time.time()),
-        }
-    )
+def event_callback(
+    event: dict[str, Any],
+    *,
+    team: str,
+    event_id: str | None = None,
+    enterprise: str | None = None,
+    enterprise_install: bool = False,
+) -> str:
+    """An Events API delivery; `enterprise` makes it come from an Enterprise Grid org (and
+    `enterprise_install` from an app installed org-wide), with Slack's `authorizations`."""
+    body: dict[str, Any] = {
+        "token": "legacy",
+        "team_id": team,
+        "api_app_id": "AFLIPSIDE",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{next(_ids):08d}",
+        "event_time": int(time.time()),
+    }
+    if enterprise is not None:
+        body["enterprise_id"] = enterprise
+        body["authorizations"] = [
+            {
+                "enterprise_id": enterprise,
+                "team_id": None if enterprise_install else team,
+                "user_id": "UBOT",
+                "is_bot": True,
+                "is_enterprise_install": enterprise_install,
+            }
+        ]
+    return json.dumps(body)
 
 
 @dataclass

@@ -179,3 +179,28 @@ def test_worker_once_runs_stored_work(database, fake_slack):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ran 1 pending task"
     assert "canva" in fake_slack.wait_for("response_url")[0].args["text"].lower()
+
+
+def test_reseal_tokens_encrypts_every_stored_token_with_the_first_key(database):
+    from cryptography.fernet import Fernet
+    from slack_sdk.oauth.installation_store import Installation
+    from sqlalchemy import text
+
+    from bot.config import Settings
+    from bot.slack.oauth import installation_store
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings = Settings(slack_client_id="111.222", slack_client_secret="shh", token_encryption_keys=(old,))
+    installation_store(settings, database).save(
+        Installation(app_id="A1", team_id="T1", bot_token="xoxb-t1", bot_id="B1", user_id="U1")
+    )
+    refused = cli("reseal-tokens", database_url=database.url)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("flipside: TOKEN_ENCRYPTION_KEYS is missing")
+    keys = {"TOKEN_ENCRYPTION_KEYS": f"{new},{old}"}
+    done = cli("reseal-tokens", database_url=database.url, extra_env=keys)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("2 installation rows")
+    with database.engine.connect() as connection:
+        stored = connection.execute(text("SELECT bot_token FROM slack_installations")).scalar_one()
+    assert Fernet(new).decrypt(stored.encode()) == b"xoxb-t1"

@@ -62,6 +62,7 @@ def test_values_are_parsed():
         ({"MATCHING_DAY": "someday"}, "MATCHING_DAY"),
         ({"RETENTION_DAYS": "7"}, "RETENTION_DAYS"),  # a weekly message's key must outlive its week
         ({"PURGE_UNINSTALLED_AFTER_DAYS": "0"}, "PURGE_UNINSTALLED_AFTER_DAYS"),
+        ({"TOKEN_ENCRYPTION_KEYS": "not-a-fernet-key"}, "TOKEN_ENCRYPTION_KEYS"),
     ],
 )
 def test_malformed_settings_name_the_setting(env, named):
@@ -94,6 +95,17 @@ def test_slack_credentials_required_to_serve():
         Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1"}, require_slack=True)
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
         Settings.from_env({"SLACK_SIGNING_SECRET": "s"}, require_slack=True)
+
+
+def test_token_encryption_keys_are_read_in_order_and_never_repeated_in_an_error():
+    from cryptography.fernet import Fernet
+
+    first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings = Settings.from_env({"TOKEN_ENCRYPTION_KEYS": f" {first}, {second} "})
+    assert settings.token_encryption_keys == (first, second)
+    with pytest.raises(ConfigError, match="TOKEN_ENCRYPTION_KEYS key 2 ") as error:
+        Settings.from_env({"TOKEN_ENCRYPTION_KEYS": f"{first},{second[:-2]}"})
+    assert second[:-2] not in str(error.value)
 
 
 def run_app(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -138,3 +150,12 @@ def test_blank_oauth_variables_do_not_switch_bolt_into_oauth_mode(tmp_path, monk
     settings = load_settings(require_slack=False)
     assert not settings.oauth_enabled
     assert "SLACK_CLIENT_ID" not in os.environ and "SLACK_CLIENT_SECRET" not in os.environ
+
+
+def test_oauth_mode_refuses_to_start_without_a_token_encryption_key(tmp_path):
+    oauth = {"SLACK_SIGNING_SECRET": "s", "SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "shh"}
+    result = run_app(oauth, tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("flipside: TOKEN_ENCRYPTION_KEYS is missing: OAuth mode stores Slack tokens")
+    assert "Fernet.generate_key()" in line

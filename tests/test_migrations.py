@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pytest
 from sqlalchemy import inspect
 
 from bot import migrations
@@ -76,3 +79,65 @@ def test_upgrade_keeps_meetings_logged_before_checkin_slots(database):
         person = connection.execute(text("SELECT slack_user_id, home_opened_at FROM people")).one()
     assert tuple(person) == ("U1", None)
     assert migrations.schema_drift(database) == []
+
+
+def test_upgrade_encrypts_the_tokens_already_stored_and_downgrade_decrypts_them(database, monkeypatch):
+    from cryptography.fernet import Fernet
+    from sqlalchemy import text
+
+    from bot.config import ConfigError, Settings
+    from bot.slack.oauth import installation_store
+
+    migrations.downgrade(database, "0008_forget")
+    installation = {
+        "client_id": "111.222",
+        "app_id": "A1",
+        "team_id": "T1",
+        "bot_token": "xoxb-stored-in-plain",
+        "bot_refresh_token": "xoxe-1-refresh",
+        "user_id": "U1",
+        "user_token": "xoxp-user",
+        "is_enterprise_install": False,
+        "installed_at": datetime(2026, 11, 1),
+    }
+    bot = {key: installation[key] for key in ("client_id", "app_id", "team_id", "bot_token", "installed_at")}
+    bot["is_enterprise_install"] = False
+    with database.engine.begin() as connection:
+        for table, values in (("slack_installations", installation), ("slack_bots", bot)):
+            columns = ", ".join(values)
+            connection.execute(
+                text(f"INSERT INTO {table} ({columns}) VALUES (:{', :'.join(values)})"), values
+            )
+
+    def tokens() -> list[str | None]:
+        with database.engine.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT bot_token, bot_refresh_token, user_token, user_refresh_token"
+                    " FROM slack_installations"
+                )
+            ).one()
+            return [*row, connection.execute(text("SELECT bot_token FROM slack_bots")).scalar_one()]
+
+    plain = ["xoxb-stored-in-plain", "xoxe-1-refresh", "xoxp-user", None, "xoxb-stored-in-plain"]
+    monkeypatch.delenv("TOKEN_ENCRYPTION_KEYS", raising=False)
+    with pytest.raises(ConfigError, match="TOKEN_ENCRYPTION_KEYS is missing"):
+        migrations.upgrade(database)
+    assert tokens() == plain  # nothing changed
+    key = Fernet.generate_key()
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", key.decode())
+    migrations.upgrade(database)
+    encrypted = tokens()
+    assert encrypted[3] is None and not set(encrypted) & set(plain) - {None}
+    assert [
+        None if value is None else Fernet(key).decrypt(value.encode()).decode() for value in encrypted
+    ] == plain
+    assert migrations.schema_drift(database) == []
+    settings = Settings(
+        slack_client_id="111.222", slack_client_secret="shh", token_encryption_keys=(key.decode(),)
+    )
+    found = installation_store(settings, database).find_installation(enterprise_id=None, team_id="T1")
+    assert (found.bot_token, found.bot_refresh_token, found.user_token) == tuple(plain[:3])
+    migrations.downgrade(database, "0008_forget")
+    assert tokens() == plain
+    migrations.upgrade(database)

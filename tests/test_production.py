@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 import re
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from cryptography.fernet import Fernet
+from sqlalchemy import select, text
 
 from bot.scheduler import job_context, run_job
 from models import Pairing, Person, Topic, Wish
 from tests.conftest import make_settings, serve
 from tests.factories import add_person, eventually
 
+# Two Fernet keys (TOKEN_ENCRYPTION_KEYS): tokens at rest are encrypted with the first.
+KEY = Fernet.generate_key().decode()
+NEW_KEY = Fernet.generate_key().decode()
 
-def install(flipside, team_id: str, token: str) -> None:
-    """Walk Slack's OAuth flow: install page -> state -> redirect with a code."""
+
+def install(flipside, team_id: str, token: str | None = None) -> None:
+    """Walk Slack's OAuth flow: install page -> state -> redirect with a code. Without a token,
+    the fake's own answer (its team, T1; with token rotation, an expiring token)."""
     base = flipside.http.url.removesuffix("/slack/events")
     with urllib.request.urlopen(f"{base}/slack/install", timeout=5) as response:
         page = response.read().decode()
         # Bolt ties the state to the browser with a Secure cookie; carry it as a browser on https would.
         cookie = response.headers["Set-Cookie"].split(";")[0]
     state = re.search(r"state=([\w-]+)", page).group(1)
-    flipside.fake.set_answer(
-        "oauth.v2.access",
-        {"access_token": token, "team": {"id": team_id, "name": team_id}, "authed_user": {"id": "U1"}},
-    )
+    if token is not None:
+        flipside.fake.set_answer(
+            "oauth.v2.access",
+            {"access_token": token, "team": {"id": team_id, "name": team_id}, "authed_user": {"id": "U1"}},
+        )
     redirect = urllib.request.Request(
         f"{base}/slack/oauth_redirect?code=c-{team_id}&state={state}", headers={"Cookie": cookie}
     )
@@ -34,10 +42,15 @@ def install(flipside, team_id: str, token: str) -> None:
         assert response.status == 200
 
 
-def oauth_settings(fake_slack, database):
+def oauth_settings(fake_slack, database, keys=(KEY,)):
     """Multi-workspace mode: no single bot token, installations through OAuth."""
     return make_settings(
-        fake_slack, database, slack_bot_token=None, slack_client_id="111.222", slack_client_secret="shh"
+        fake_slack,
+        database,
+        slack_bot_token=None,
+        slack_client_id="111.222",
+        slack_client_secret="shh",
+        token_encryption_keys=tuple(keys),
     )
 
 
@@ -172,3 +185,164 @@ def test_the_worker_finds_a_workspace_installed_inside_an_enterprise_grid_org(fa
     assert enterprise_of(body) == "E1" and enterprise_of({"team_id": "T1"}) is None
     assert token_for("T9", enterprise_of(body)) == "xoxb-grid"
     assert token_for("T9") is None  # what the worker found before it passed the org along
+
+
+def stored_tokens(database, table: str) -> list[str]:
+    """What the database itself holds in a table's token columns (no store, no decryption)."""
+    from models.slack_oauth import TOKEN_COLUMNS
+
+    columns = ", ".join(TOKEN_COLUMNS[table])
+    with database.engine.connect() as connection:
+        rows = connection.execute(text(f"SELECT {columns} FROM {table}")).all()
+    return [value for row in rows for value in row if value is not None]
+
+
+def test_installed_tokens_are_encrypted_at_rest(multi):
+    from bot.slack.oauth import installation_store
+
+    multi.fake.enable_token_rotation()
+    multi.fake.set_answer(
+        "oauth.v2.access",
+        {"authed_user": {"id": "U1", "access_token": "xoxp-user-secret", "token_type": "user"}},
+    )
+    install(multi, "T1")
+    found = installation_store(multi.settings, multi.db).find_installation(enterprise_id=None, team_id="T1")
+    plain = {found.bot_token, found.bot_refresh_token, found.user_token}
+    assert found.bot_token.startswith("xoxe.xoxb-") and found.bot_refresh_token.startswith("xoxe-1-")
+    assert found.user_token == "xoxp-user-secret"
+    at_rest = stored_tokens(multi.db, "slack_installations") + stored_tokens(multi.db, "slack_bots")
+    assert len(at_rest) == 5  # bot, refresh, user; the bot's row: bot, refresh
+    assert not any(secret in value for value in at_rest for secret in plain)
+    assert {Fernet(KEY).decrypt(value.encode()).decode() for value in at_rest} == plain
+    multi.command("/teachme", "canva", user="U2", team="T1")
+    multi.replies(1)
+    multi.work_done()
+    assert {call.token for call in multi.fake.calls_to("users.info")} == {found.bot_token}
+
+
+def test_a_new_key_put_first_still_reads_rows_of_the_old_one(fake_slack, database):
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.slack.oauth import installation_store
+    from bot.slack.tokens import TokenCipher, TokenUnreadable, reseal_all
+
+    installation_store(oauth_settings(fake_slack, database), database).save(
+        Installation(app_id="A1", team_id="T1", bot_token="xoxb-old-key", bot_id="B1", user_id="U1")
+    )
+    rotated = installation_store(oauth_settings(fake_slack, database, keys=(NEW_KEY, KEY)), database)
+    assert rotated.find_bot(enterprise_id=None, team_id="T1").bot_token == "xoxb-old-key"
+    assert rotated.find_installation(enterprise_id=None, team_id="T1").bot_token == "xoxb-old-key"
+    new_only = installation_store(oauth_settings(fake_slack, database, keys=(NEW_KEY,)), database)
+    with pytest.raises(TokenUnreadable, match="TOKEN_ENCRYPTION_KEYS"):
+        new_only.find_bot(enterprise_id=None, team_id="T1")
+    # `python -m bot reseal-tokens`: every row under the new key; then the old key can go.
+    assert reseal_all(database.engine, TokenCipher((NEW_KEY, KEY))) == 2
+    for value in stored_tokens(database, "slack_installations") + stored_tokens(database, "slack_bots"):
+        assert Fernet(NEW_KEY).decrypt(value.encode()) == b"xoxb-old-key"
+    assert new_only.find_bot(enterprise_id=None, team_id="T1").bot_token == "xoxb-old-key"
+
+
+def refreshes(fake) -> list:
+    calls = fake.calls_to("oauth.v2.access")
+    return [call for call in calls if call.args.get("grant_type") == "refresh_token"]
+
+
+def install_with_an_expiring_token(multi):
+    """Install T1 with token rotation on and a token 10 minutes from expiry (due for rotation,
+    which starts 2 hours before); the tokens Slack issues from then on last 12 hours."""
+    from bot.slack.oauth import installation_store
+
+    multi.fake.enable_token_rotation(expires_in=600)
+    install(multi, "T1")
+    multi.fake.enable_token_rotation()
+    return installation_store(multi.settings, multi.db).find_bot(enterprise_id=None, team_id="T1")
+
+
+def assert_rotated_once(multi, old, calls_before: int) -> None:
+    from bot.slack.oauth import installation_store
+
+    store = installation_store(multi.settings, multi.db)
+    new = store.find_bot(enterprise_id=None, team_id="T1")
+    assert [call.args["refresh_token"] for call in refreshes(multi.fake)] == [old.bot_refresh_token]
+    assert new.bot_token != old.bot_token and new.bot_refresh_token in multi.fake.refresh_tokens()
+    assert new.bot_token_expires_at > time.time() + 11 * 3600
+    # Bolt reads the installation row for requests: it has the new refresh token too.
+    installation = store.find_installation(enterprise_id=None, team_id="T1")
+    assert (installation.bot_token, installation.bot_refresh_token) == (new.bot_token, new.bot_refresh_token)
+    later = [call for call in multi.fake.calls[calls_before:] if call.token]
+    assert later and {call.token for call in later} == {new.bot_token}
+    at_rest = stored_tokens(multi.db, "slack_installations") + stored_tokens(multi.db, "slack_bots")
+    assert len(at_rest) == 4 and not any(new.bot_token in value for value in at_rest)
+
+
+def test_a_job_rotates_an_expiring_bot_token_before_using_it(multi):
+    old = install_with_an_expiring_token(multi)
+    add_person(multi.db, "U5", stage="early", department="Ops", teaches="canva")
+    add_person(multi.db, "U6", stage="senior", department="Law", learns="canva")
+    calls_before = len(multi.fake.calls)
+    ctx = job_context(settings=multi.settings, database=multi.db, client=multi.app.client)
+    run_job("matching-round", ctx)  # the scheduler's token_resolver: no request, so no Bolt
+    multi.work_done()
+    assert multi.fake.calls_to("chat.postMessage")  # the proposals went out
+    assert_rotated_once(multi, old, calls_before)
+
+
+def test_the_worker_uses_the_token_a_request_rotated(multi):
+    old = install_with_an_expiring_token(multi)
+    calls_before = len(multi.fake.calls)
+    # Bolt's authorize rotates it (through the app's client), then the worker does the work:
+    # a second exchange of the same refresh token would be refused by Slack, and logged.
+    multi.command("/teachme", "canva", user="U2", team="T1")
+    assert "canva" in multi.replies(1)[0]["text"]
+    multi.work_done()
+    assert multi.fake.calls_to("users.info")
+    assert_rotated_once(multi, old, calls_before)
+
+
+def test_the_worker_rotates_an_expiring_bot_token_before_its_call(fake_slack, database):
+    from bot.runtime import build_worker
+
+    settings = oauth_settings(fake_slack, database)
+    for multi in serve(settings, database, fake_slack, start_worker=False):
+        old = install_with_an_expiring_token(multi)
+        calls_before = len(fake_slack.calls)
+        client = build_worker(settings, database).client_for("T1", None)  # what a task is given
+        client.auth_test()
+        assert_rotated_once(multi, old, calls_before)
+
+
+def test_uninstalling_from_an_enterprise_grid_org_deletes_its_tokens(multi):
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.slack.oauth import installation_store
+
+    store = installation_store(multi.settings, multi.db)
+    for enterprise_id, team_id in (("E1", "T9"), (None, "T9"), ("E2", None), ("E1", "T8"), (None, "T1")):
+        store.save(
+            Installation(
+                app_id="A1",
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                bot_token=f"xoxb-{enterprise_id}-{team_id}",
+                bot_id="B1",
+                user_id="U1",
+                is_enterprise_install=team_id is None,  # E2 installed the app org-wide
+            )
+        )
+
+    def installed() -> set[tuple[str | None, str | None]]:
+        with multi.db.engine.connect() as connection:
+            bots = connection.execute(text("SELECT enterprise_id, team_id FROM slack_bots")).all()
+            rows = connection.execute(text("SELECT enterprise_id, team_id FROM slack_installations")).all()
+        assert {tuple(row) for row in bots} == {tuple(row) for row in rows}
+        return {tuple(row) for row in rows}
+
+    # A workspace of org E1 (and its rows from before it joined the org).
+    assert multi.event({"type": "app_uninstalled"}, team="T9", enterprise="E1").status == 200
+    multi.work_done()
+    assert installed() == {("E2", None), ("E1", "T8"), (None, "T1")}
+    # The org-wide install of E2: its rows have no team.
+    event = {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}}
+    assert multi.event(event, team="T7", enterprise="E2", enterprise_install=True).status == 200
+    multi.work_done()
+    assert installed() == {("E1", "T8"), (None, "T1")}

@@ -48,9 +48,16 @@ def handle_uninstalled(body: dict, context: BoltContext) -> None:
     with db.transaction() as session:
         workspaces.mark_uninstalled(session, team_id=body["team_id"], now=utcnow())
     if settings.oauth_enabled:  # its tokens are dead: forget them (a reinstall brings new ones)
-        from bot.slack.oauth import installation_store
+        from bot.slack.oauth import forget_installation
 
-        installation_store(settings, db).delete_all(enterprise_id=None, team_id=body["team_id"])
+        # Bolt reads the Enterprise Grid org and whether the app was installed org-wide from the
+        # body's authorizations; an org-wide install's rows have no team.
+        forget_installation(
+            settings,
+            db,
+            enterprise_id=context.enterprise_id,
+            team_id=None if context.is_enterprise_install else body["team_id"],
+        )
     logger.info("workspace uninstalled or tokens revoked; its jobs stop, its data stays")
 
 
