@@ -218,6 +218,7 @@ PROPOSAL_BLOCKS: dict[ProposalField, BlockId] = {
     ProposalField.DURATION: BlockId.DURATION,
     ProposalField.LOCATION: BlockId.LOCATION,
     ProposalField.SEATS: BlockId.SEATS,
+    ProposalField.HOST: BlockId.HOST,
 }
 
 

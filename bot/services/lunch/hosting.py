@@ -63,11 +63,19 @@ def edit_session(
     is_admin: bool,
     now: datetime,
 ) -> Change:
-    """Apply an edit; raises ProposalError when seats would drop below the people already going."""
+    """Apply an edit; raises ProposalError when seats would drop below the people already going, or
+    when the session would go to a host who never agreed to it."""
     lunch, refusal = _lock_for_host(session, session_id=session_id, person=person, is_admin=is_admin, now=now)
     if refusal is not None:
         return refusal
     assert lunch is not None
+    if host.id not in (lunch.host_id, person.id):  # a new host consents, as at proposal time
+        raise ProposalError(
+            {
+                ProposalField.HOST: "To hand the session to someone else, cancel it and propose it "
+                "again with them as host: they'll be asked to accept."
+            }
+        )
     going = attending_count(session, lunch)
     if proposal.capacity is not None and proposal.capacity < going:
         raise ProposalError(

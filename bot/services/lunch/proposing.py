@@ -41,6 +41,7 @@ class ProposalField(enum.StrEnum):
     DURATION = "duration"
     LOCATION = "location"
     SEATS = "seats"
+    HOST = "host"
 
 
 class ProposalError(FormError):

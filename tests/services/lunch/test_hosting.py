@@ -49,6 +49,22 @@ def test_an_admin_of_another_workspace_never_manages_a_session(db):
         assert change.outcome == Outcome.NOT_FOUND and lunch.status == LunchStatus.SCHEDULED
 
 
+def test_an_edit_never_hands_a_session_to_a_host_who_did_not_agree(db):
+    with db.transaction() as session:
+        host = person(session, "UHOST")
+        colleague = person(session, "UCOLLEAGUE")
+        admin = person(session, "UADMIN")
+        lunch = new_session(session, host)
+        kwargs = dict(session_id=lunch.id, proposal=proposal(title="New"), now=NOW)
+        with pytest.raises(ProposalError, match="propose it again with them as host") as caught:
+            hosting.edit_session(session, person=host, host=colleague, is_admin=False, **kwargs)
+        assert set(caught.value.errors) == {ProposalField.HOST}
+        assert lunch.host_id == host.id and lunch.title == "Canva in 30 minutes"
+        # An admin may take a session over themselves: their own click is their consent.
+        taken = hosting.edit_session(session, person=admin, host=admin, is_admin=True, **kwargs)
+        assert taken.outcome == Outcome.EDITED and lunch.host_id == admin.id
+
+
 def test_edit_reports_what_changed_and_guards_the_seats(db):
     with db.transaction() as session:
         host = person(session, "UHOST")
