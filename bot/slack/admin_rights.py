@@ -45,9 +45,22 @@ class SlackUserCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[str, str], tuple[float, Mapping[str, Any]]] = OrderedDict()
+        self._fetching: dict[tuple[str, str], threading.Lock] = {}
 
     def get(self, client: WebClient, *, team_id: str, user_id: str) -> Mapping[str, Any] | None:
         key = (team_id, user_id)
+        with self._lock:
+            fetching = self._fetching.setdefault(key, threading.Lock())
+        # One users.info per person at a time: clicks arriving together wait for its answer.
+        with fetching:
+            try:
+                return self._get(client, key)
+            finally:
+                with self._lock:
+                    self._fetching.pop(key, None)
+
+    def _get(self, client: WebClient, key: tuple[str, str]) -> Mapping[str, Any] | None:
+        user_id = key[1]
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and self._clock() - entry[0] < self.ttl:
