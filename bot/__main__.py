@@ -17,9 +17,38 @@ from bot.runtime import StartupError, load_settings, open_database
 from bot.work.worker import DEFAULT_THREADS
 from models import utcnow
 
+# Commands that bring the schema up to date themselves; every other one reads the database.
+MIGRATING_COMMANDS = frozenset({"migrate", "demo"})
+
 
 def _settings() -> Settings:
     return load_settings(require_slack=False)
+
+
+def _job_ids() -> list[str]:
+    from bot.jobs import all_jobs
+
+    return [spec.id for spec in all_jobs()]
+
+
+def require_known_job(job: str) -> None:
+    known = _job_ids()
+    if job not in known:
+        raise StartupError(f"unknown job {job!r}; jobs: {', '.join(known)}")
+
+
+def require_migrated() -> None:
+    """Checked once for every command that reads the database, before it runs: a database that
+    was never migrated, or is behind, is one line naming `python -m bot migrate`, not a traceback."""
+    from bot import migrations
+
+    database = open_database(_settings())
+    try:
+        problem = migrations.schema_problem(database)
+    finally:
+        database.dispose()
+    if problem:
+        raise StartupError(problem)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -59,6 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
+    from bot.cli.admin import AdminCommandError, check_team
     from bot.delivery import pairing_notices as notices
     from bot.services import rounds, workspaces
 
@@ -66,7 +96,10 @@ def cmd_match(args: argparse.Namespace) -> int:
     database = open_database(settings)
     now = utcnow()
     with database.transaction() as session:
-        team_ids = [args.team] if args.team else workspaces.active_team_ids(session)
+        try:
+            team_ids = [check_team(session, args.team)] if args.team else workspaces.active_team_ids(session)
+        except AdminCommandError as error:
+            raise StartupError(str(error)) from None
     if not team_ids:
         print("no workspace has used Flipside yet: nothing to match")
         return 0
@@ -135,14 +168,10 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.jobs import all_jobs
     from bot.scheduler import run_job
 
+    require_known_job(args.job)  # main() checked it before the settings; kept for direct callers
     settings = load_settings(require_slack=True)
-    known = [spec.id for spec in all_jobs()]
-    if args.job not in known:
-        print(f"unknown job {args.job!r}; jobs: {', '.join(known)}", file=sys.stderr)
-        return 2
     print(run_job(args.job, _job_context(settings)))
     return 0
 
@@ -248,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.set_defaults(func=cmd_match)
     sub.add_parser("jobs", help="list scheduled jobs and their next run times").set_defaults(func=cmd_jobs)
     run = sub.add_parser("run", help="run one scheduled job now")
-    run.add_argument("job")
+    run.add_argument("job", metavar="JOB", help=f"one of: {', '.join(_job_ids())}")
     run.set_defaults(func=cmd_run)
     sub.add_parser("clock", help="run the scheduler (the Procfile's clock process)").set_defaults(
         func=cmd_clock
@@ -279,6 +308,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging("WARNING")  # one-off commands print their results; the long-running ones use LOG_LEVEL
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "run":
+            require_known_job(args.job)  # before the settings: a typo is named, not a missing secret
+        if args.command not in MIGRATING_COMMANDS:
+            require_migrated()
         return args.func(args)
     except StartupError as error:
         print(f"flipside: {error}", file=sys.stderr)

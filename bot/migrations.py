@@ -10,6 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 import models
@@ -55,6 +56,24 @@ def downgrade(database: Database, revision: str = "base") -> None:
     with migration_connection(database) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def schema_problem(database: Database) -> str | None:
+    """Why the database cannot serve this code yet (never migrated, behind, or ahead of the latest
+    revision), in one line; None when it is at the head."""
+    heads = set(ScriptDirectory.from_config(alembic_config(database)).get_heads())
+    with database.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current == heads:
+        return None
+    if not current:
+        return "the database was never migrated: run `python -m bot migrate`"
+    script = ScriptDirectory.from_config(alembic_config(database))
+    known = {revision.revision for revision in script.walk_revisions()}
+    at = ", ".join(sorted(current))
+    if not current <= known:
+        return f"the database is at revision {at}, newer than this code: deploy the matching code"
+    return f"the database is at revision {at}, behind {', '.join(sorted(heads))}: run `python -m bot migrate`"
 
 
 def schema_drift(database: Database) -> list[object]:

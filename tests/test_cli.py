@@ -108,14 +108,68 @@ def test_jobs_warns_when_handed_over_work_waits_for_a_worker(org):
     assert "waiting: 1, the oldest for 30" in result.stdout and "is a worker running?" in result.stdout
 
 
-def test_run_unknown_job_names_the_jobs(org):
-    result = cli(
-        "run",
-        "nope",
-        database_url=org.url,
-        extra_env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
+def test_run_unknown_job_names_the_jobs_before_asking_for_settings(org):
+    result = cli("run", "nope", database_url=org.url)  # no Slack settings: the typo comes first
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("flipside: unknown job 'nope'; jobs: matching-round, ")
+    assert result.stderr.count("\n") == 1 and "prune-topics" in result.stderr
+
+
+def test_run_help_lists_the_jobs(org):
+    result = cli("run", "--help", database_url=org.url)
+    assert result.returncode == 0, result.stderr
+    for job in ("matching-round", "pairing-followups", "deliver-outbox", "lunch-reminders", "prune-topics"):
+        assert job in result.stdout
+
+
+SLACK = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+MIGRATE = "flipside: the database was never migrated: run `python -m bot migrate`\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report",),
+        ("jobs",),
+        ("match", "--dry-run"),
+        ("match",),
+        ("export",),
+        ("purge", "--team", "T1", "--yes"),
+        ("run", "matching-round"),
+        ("worker", "--once"),
+        ("reseal-tokens",),
+    ],
+    ids=" ".join,
+)
+def test_a_database_never_migrated_is_one_line_naming_migrate(tmp_path, args):
+    keys = {"TOKEN_ENCRYPTION_KEYS": "Vn3G1hWkA0a3cNQeX1xjJZ3pRbVx1t5ZsZK5v0y3r2M="}
+    result = cli(*args, database_url=f"sqlite:///{tmp_path / 'new.db'}", extra_env={**SLACK, **keys})
+    assert (result.returncode, result.stderr) == (2, MIGRATE)
+
+
+def test_a_database_behind_the_latest_revision_is_one_line_naming_migrate(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    assert cli("migrate", "0008_forget", database_url=url).returncode == 0
+    result = cli("report", database_url=url)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("flipside: the database is at revision 0008_forget, behind 0009_tokens:")
+    assert result.stderr.endswith("run `python -m bot migrate`\n")
+
+
+@pytest.mark.parametrize("args", [("report",), ("export",), ("match", "--dry-run"), ("match",)], ids=" ".join)
+def test_an_unknown_workspace_is_an_error_listing_the_known_ones(org, tmp_path, args):
+    (work := tmp_path / "cwd").mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", *args, "--team", "T9"],
+        cwd=work,  # an export would land here
+        env={"PATH": os.environ.get("PATH", ""), "DATABASE_URL": org.url, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    assert result.returncode == 2 and "matching-round" in result.stderr
+    assert (result.returncode, result.stderr) == (2, "flipside: unknown workspace 'T9' (known: T1)\n")
+    assert result.stdout == "" and list(work.iterdir()) == []
 
 
 def test_export_writes_csv_files(org, tmp_path):

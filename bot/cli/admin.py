@@ -23,10 +23,18 @@ class AdminCommandError(ValueError):
     """Bad arguments for an admin command; the message is meant for the terminal."""
 
 
+def check_team(session: Session, team_id: str) -> str:
+    """`team_id` if Flipside knows that workspace; otherwise the error lists the ones it knows."""
+    known = workspaces.known_team_ids(session)
+    if team_id not in known:
+        raise AdminCommandError(f"unknown workspace {team_id!r} (known: {', '.join(known) or 'none'})")
+    return team_id
+
+
 def resolve_team(session: Session, team_id: str | None) -> str:
-    """The workspace to work on: the one given, or the only one installed."""
+    """The workspace to work on: the one given (if known), or the only one installed."""
     if team_id:
-        return team_id
+        return check_team(session, team_id)
     teams = workspaces.active_team_ids(session)
     if len(teams) != 1:
         found = ", ".join(teams) or "none"

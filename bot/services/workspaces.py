@@ -26,6 +26,11 @@ def active_team_ids(session: Session) -> list[str]:
     )
 
 
+def known_team_ids(session: Session) -> list[str]:
+    """Every workspace with a row, installed or not (an uninstalled one keeps its data)."""
+    return list(session.scalars(select(Workspace.team_id).order_by(Workspace.team_id)))
+
+
 def purge(session: Session, *, team_id: str) -> int:
     """Delete every row of a workspace; the number of rows deleted (0: nothing was there).
 
