@@ -45,7 +45,7 @@ from _loadgen import FORM, Request, Results
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
-from bot import migrations
+from bot.cli import migrations
 from bot.cli.sample_org import DIGITAL_TOPICS, EXPERIENCE_TOPICS
 from bot.db import Database
 from bot.ids import Action, Block, Modal

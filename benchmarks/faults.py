@@ -55,7 +55,7 @@ from _common import (
 )
 from sqlalchemy import select
 
-from bot import migrations
+from bot.cli import migrations
 from bot.db import Database
 from models import OutboxMessage
 from tests.fakeslack import FakeSlack

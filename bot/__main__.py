@@ -40,7 +40,7 @@ def require_known_job(job: str) -> None:
 def require_migrated() -> None:
     """Checked once for every command that reads the database, before it runs: a database that
     was never migrated, or is behind, is one line naming `python -m bot migrate`, not a traceback."""
-    from bot import migrations
+    from bot.cli import migrations
 
     database = open_database(_settings())
     try:
@@ -52,7 +52,7 @@ def require_migrated() -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from bot import migrations
+    from bot.cli import migrations
 
     settings = _settings()
     database = open_database(settings)

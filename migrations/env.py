@@ -24,13 +24,13 @@ def _configure_and_run(connection: Connection) -> None:
 
 
 def run_migrations_online() -> None:
-    # bot.migrations passes its own connection (tests, the CLI); otherwise read the settings.
+    # bot.cli.migrations passes its own connection (tests, the CLI); otherwise read the settings.
     connection = context.config.attributes.get("connection")
     if connection is not None:
         _configure_and_run(connection)
         return
+    from bot.cli.migrations import migration_connection
     from bot.db import Database
-    from bot.migrations import migration_connection
 
     database = Database(context.config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url)
     with migration_connection(database) as connection:

@@ -40,7 +40,8 @@ from sqlalchemy import text
 
 import bot
 import models
-from bot import create_app, migrations
+from bot import create_app
+from bot.cli import migrations
 from bot.config import Settings
 from bot.db import Database
 from bot.listeners.errors import SORRY

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import inspect
 
-from bot import migrations
+from bot.cli import migrations
 
 
 def test_models_and_migrations_agree(database):

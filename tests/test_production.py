@@ -124,7 +124,7 @@ def test_event_retries_and_duplicates_are_handled_once(flipside):
     reply=True,
 )
 def test_database_lost_during_a_request_gets_a_friendly_message(fake_slack, tmp_path):
-    from bot import migrations
+    from bot.cli import migrations
     from bot.db import Database
 
     folder = tmp_path / "db"

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot import migrations
-from bot.cli import sample_org
+from bot.cli import migrations, sample_org
 from bot.cli.admin import report_text
 from bot.config import ProgrammeDefaults
 from bot.db import Database

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 import models
 from bot.db import Database
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def alembic_config(database: Database) -> Config:
