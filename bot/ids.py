@@ -145,6 +145,5 @@ RETIRED_WORK = frozenset(
         Work.LUNCH_ANNOUNCE,
         Work.LUNCH_HOST_CHANGE,
         Work.LUNCH_CALENDAR,
-        Work.ADMIN_HOME,
     }
 )

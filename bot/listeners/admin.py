@@ -26,7 +26,15 @@ from bot.ids import Block, Modal, Work
 from bot.listeners.data_rights import after_forget
 from bot.listeners.home import _home_period, publish_home
 from bot.listeners.rights import admin_allowed, admin_verdict, refusal, tell_refused
-from bot.listeners.support import input_value, queue_work, team_of, tell_privately, try_slack, user_of
+from bot.listeners.support import (
+    hand_over,
+    input_value,
+    queue_work,
+    team_of,
+    tell_privately,
+    try_slack,
+    user_of,
+)
 from bot.logs import error_code
 from bot.services import admin, profiles
 from bot.services.admin import SettingsField
@@ -53,21 +61,19 @@ def _republish(client: WebClient, body: dict, context: BoltContext, period: Peri
     )
 
 
-def change_period(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+def change_period(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
     ack()
-    if admin_allowed(client, body, context):  # rights asked of Slack (briefly cached) at each click
-        period = Period.parse((action.get("selected_option") or {}).get("value"))
-        _republish(client, body, context, period)
+    # The figures take queries over the whole programme: a worker draws them.
+    period = Period.parse((action.get("selected_option") or {}).get("value"))
+    hand_over(context, body, Work.ADMIN_HOME, period=period.value, check_rights=True)
 
 
-def _show_admin_home(job: Job) -> None:
+@task(Work.ADMIN_HOME)
+def show_admin_home(job: Job) -> None:
+    """The admin's home redrawn with its figures; rights asked of Slack again for a click."""
     if job.extras.get("check_rights") and not admin_allowed(job.client, job.body, job.context):
         return
     _republish(job.client, job.body, job.context, _period_of(job))
-
-
-# Work an earlier version stored for its worker is done the same way.
-task(Work.ADMIN_HOME)(_show_admin_home)
 
 
 def _period_value(view: dict) -> str | None:
@@ -116,7 +122,7 @@ def settings_submitted(ack: Ack, body: dict, view: dict, client: WebClient, cont
     settings: Settings = context["settings"]
     with context["db"].transaction() as session:
         admin.save_settings(session, team_id=team_of(body), defaults=settings.programme, data=data)
-    _republish(client, body, context, _home_period(view))
+        queue_work(session, body, Work.ADMIN_HOME, period=_period_value(view))  # the home shows them
 
 
 def preview_round(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
