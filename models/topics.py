@@ -56,6 +56,8 @@ class Wish(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), index=True)
     note: Mapped[str | None] = mapped_column(String(NOTE_MAX_LENGTH))
+    # A colleague the learner asked for by name: strongly preferred by the round, never forced.
+    requested_teacher_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     status: Mapped[WishStatus] = mapped_column(str_enum(WishStatus), default=WishStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -314,6 +314,9 @@ def forget_person(
             or 0
         )
     session.execute(update(Pairing).where(Pairing.declined_by_id == person.id).values(decline_reason=None))
+    session.execute(
+        update(Wish).where(Wish.requested_teacher_id == person.id).values(requested_teacher_id=None)
+    )
     mine = or_(Pairing.learner_id == person.id, Pairing.teacher_id == person.id)
     # The explanation names both people ("Priya (early career, Marketing) can teach...").
     session.execute(update(Pairing).where(mine).values(explanation=""))

@@ -1,0 +1,128 @@
+"""Who could teach a topic right now, and why each open wish is still open.
+
+One definition shared by the `/teachme` suggestions, the assistant's "who can teach me …?", the
+"your wish is waiting because …" notices and the programme figures, so they never disagree.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models import Pairing, PairingBlock, PairingStatus, Person, Skill, SkillLevel, Wish, WishStatus
+
+
+class WaitReason(enum.StrEnum):
+    """Why an open wish is not being paired, in the order they are checked."""
+
+    PROFILE_UNFINISHED = "profile_unfinished"  # the learner has no career stage or profile yet
+    LEARNER_AWAY = "learner_away"  # the learner is paused, snoozed or has left
+    NO_TEACHER = "no_teacher"  # nobody else teaches the topic (or only people they blocked)
+    TEACHERS_BUSY = "teachers_busy"  # its teachers are away or have no free capacity
+    NEXT_ROUND = "next_round"  # someone could teach it: it enters the next round
+
+
+@dataclass(frozen=True)
+class TeacherOption:
+    person: Person
+    level: SkillLevel
+    free_slots: int
+
+
+def _blocked_with(session: Session, *, team_id: str, person_id: int) -> set[int]:
+    rows = session.execute(
+        select(PairingBlock.person_id, PairingBlock.blocked_person_id).where(
+            PairingBlock.team_id == team_id,
+            or_(PairingBlock.person_id == person_id, PairingBlock.blocked_person_id == person_id),
+        )
+    ).all()
+    return {other for pair in rows for other in pair if other != person_id}
+
+
+def _open_teaching_counts(
+    session: Session, *, team_id: str, teacher_ids: Iterable[int] | None = None
+) -> Counter[int]:
+    query = select(Pairing.teacher_id).where(
+        Pairing.team_id == team_id, Pairing.status.in_([PairingStatus.PROPOSED, PairingStatus.ACTIVE])
+    )
+    if teacher_ids is not None:
+        query = query.where(Pairing.teacher_id.in_(list(teacher_ids)))
+    return Counter(session.scalars(query))
+
+
+def teachers_for(
+    session: Session, *, learner: Person, topic_id: int, now: datetime, limit: int = 3
+) -> list[TeacherOption]:
+    """Colleagues who could teach `learner` this topic now: available (not paused, snoozed, gone,
+    and with a finished profile), not blocked either way, not the learner, with free capacity.
+    Best first: the highest skill level, then the most free capacity, then the name."""
+    skills = session.execute(
+        select(Skill, Person)
+        .join(Person, Person.id == Skill.person_id)
+        .where(Skill.team_id == learner.team_id, Skill.topic_id == topic_id, Skill.person_id != learner.id)
+    ).all()
+    blocked = _blocked_with(session, team_id=learner.team_id, person_id=learner.id)
+    candidates = [
+        (skill, person) for skill, person in skills if person.id not in blocked and person.is_available(now)
+    ]
+    busy = _open_teaching_counts(session, team_id=learner.team_id, teacher_ids=[p.id for _, p in candidates])
+    options = [
+        TeacherOption(person, skill.level, person.capacity - busy[person.id])
+        for skill, person in candidates
+        if person.capacity - busy[person.id] > 0
+    ]
+    options.sort(key=lambda o: (-o.level.rank, -o.free_slots, o.person.display_name.casefold(), o.person.id))
+    return options[:limit]
+
+
+def open_wish_reasons(session: Session, *, team_id: str, now: datetime) -> dict[int, WaitReason]:
+    """Every open wish of the workspace, with why it is open. A fixed number of queries."""
+    people = {
+        person.id: person for person in session.scalars(select(Person).where(Person.team_id == team_id))
+    }
+    wishes = session.execute(
+        select(Wish.id, Wish.person_id, Wish.topic_id).where(
+            Wish.team_id == team_id, Wish.status == WishStatus.OPEN
+        )
+    ).all()
+    teachers_by_topic: dict[int, list[int]] = defaultdict(list)
+    for person_id, topic_id in session.execute(
+        select(Skill.person_id, Skill.topic_id).where(Skill.team_id == team_id)
+    ):
+        teachers_by_topic[topic_id].append(person_id)
+    blocked: dict[int, set[int]] = defaultdict(set)
+    for a, b in session.execute(
+        select(PairingBlock.person_id, PairingBlock.blocked_person_id).where(PairingBlock.team_id == team_id)
+    ):
+        blocked[a].add(b)
+        blocked[b].add(a)
+    busy = _open_teaching_counts(session, team_id=team_id)
+
+    def free(person_id: int) -> bool:
+        person = people[person_id]
+        return person.is_available(now) and person.capacity - busy[person_id] > 0
+
+    reasons: dict[int, WaitReason] = {}
+    for wish_id, learner_id, topic_id in wishes:
+        learner = people[learner_id]
+        if not learner.has_profile or learner.career_stage is None:
+            reasons[wish_id] = WaitReason.PROFILE_UNFINISHED
+        elif not learner.is_available(now):
+            reasons[wish_id] = WaitReason.LEARNER_AWAY
+        else:
+            teachers = [
+                t for t in teachers_by_topic[topic_id] if t != learner_id and t not in blocked[learner_id]
+            ]
+            if not teachers:
+                reasons[wish_id] = WaitReason.NO_TEACHER
+            elif not any(free(t) for t in teachers):
+                reasons[wish_id] = WaitReason.TEACHERS_BUSY
+            else:
+                reasons[wish_id] = WaitReason.NEXT_ROUND
+    return reasons
