@@ -51,6 +51,9 @@ class Action(StrEnum):
     KEEP_ME_IN = "keep_me_in"
     ASK_ME_LATER = "ask_me_later"
     TAKE_ME_OUT = "take_me_out"
+    # "Ask for this person": value "<topic id>:<teacher's person id>" (the /teachme reply, the
+    # wishes modal and the assistant all emit it; bot/listeners/learning.py handles it).
+    REQUEST_TEACHER = "request_teacher"
     # Lunch 'n' Learn
     LUNCH_SIGN_UP = "lunch_sign_up"
     LUNCH_CANCEL_SIGNUP = "lunch_cancel_signup"
