@@ -137,6 +137,7 @@ class Work(StrEnum):
     ADMIN_EXPORT = "admin.export"
     HOME_OPENED = "home.opened"
     USER_CHANGED = "user.changed"
+    REQUEST_MENTOR_STEP = "workflow.request_mentor"
 
 
 # Work that earlier versions stored for their worker and listeners now do right after their ack:

@@ -46,11 +46,13 @@ SLACK_JSON_FIELDS = frozenset(
         "blocks",
         "files",
         "inputs",
+        "loading_messages",
         "metadata",
         "option_groups",
         "options",
         "outputs",
         "profile",
+        "prompts",
         "unfurls",
         "user_auth_blocks",
         "view",
@@ -73,6 +75,9 @@ _METHOD_SCOPES: dict[str, str] = {
     "conversations.join": "channels:join",
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
+    "assistant.threads.setStatus": "assistant:write",
+    "assistant.threads.setSuggestedPrompts": "assistant:write",
+    "assistant.threads.setTitle": "assistant:write",
 }
 _CONVERSATION_SCOPES: dict[str, tuple[str, str, str, str]] = {
     "conversations.history": ("channels:history", "groups:history", "im:history", "mpim:history"),
@@ -90,6 +95,20 @@ _MESSAGE_TEXT_LIMIT = 40_000
 _TEXT_LIMITS_BY_BLOCK_TYPE = {"section": 3000, "header": 150}
 _BUTTON_TEXT_LIMIT = 75
 _DEFAULT_ERROR_BY_STATUS = {429: "ratelimited", 404: "not_found", 400: "invalid_request"}
+_SUGGESTED_PROMPTS_LIMIT = 4  # assistant.threads.setSuggestedPrompts: "up to four suggested prompts"
+# Workflow step parameter types, and the JSON types Slack accepts for an output of that type.
+_PARAMETER_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+    "slack#/types/user_id": (str,),
+    "slack#/types/channel_id": (str,),
+    "slack#/types/timestamp": (int,),
+    "slack#/types/date": (str,),
+}
 
 
 @dataclass(frozen=True)
@@ -292,7 +311,14 @@ class _Workspace:
             "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
+            "assistant.threads.setStatus": self._assistant_set_status,
+            "assistant.threads.setSuggestedPrompts": self._assistant_set_suggested_prompts,
+            "assistant.threads.setTitle": self._assistant_set_title,
         }
+        # Custom workflow steps (the manifest's `functions`) and their executions.
+        self.functions: dict[str, JSON] = {}
 
     def clear_activity(self) -> None:
         """Forget what the app did; keep the configured users and channels."""
@@ -303,6 +329,8 @@ class _Workspace:
         self.pending_files: dict[str, JSON] = {}
         self.files: list[JSON] = []
         self.opened: set[str] = set()
+        self.executions: dict[str, JSON] = {}  # function_execution_id -> callback_id, state, outputs
+        self.assistant_threads: dict[tuple[str, str], JSON] = {}  # (channel, thread_ts) -> status...
 
     def answer(self, method: str, args: JSON) -> JSON:
         handler = self._answers.get(method)
@@ -588,6 +616,9 @@ class _Workspace:
                 message[key] = args[key]
         self._attach_to_thread(message)
         self.messages.append(message)
+        thread = self.assistant_threads.get((channel, str(args.get("thread_ts") or "")))
+        if thread is not None:
+            thread["status"] = ""  # Slack clears the status once the app replies in the thread
         return {
             "ok": True,
             "channel": channel,
@@ -646,6 +677,161 @@ class _Workspace:
             {**args, "channel": self.resolve_channel(args["channel"]), "message_ts": message_ts}
         )
         return {"ok": True, "message_ts": message_ts}
+
+    # --- workflow steps (custom functions)
+
+    def start_execution(self, callback_id: str, inputs: JSON) -> JSON:
+        """Run a declared function as a workflow would: the `function_executed` event to deliver."""
+        definition = self.functions.get(callback_id)
+        if definition is None:
+            raise KeyError(f"no function {callback_id!r} declared (declare_functions)")
+        execution_id = "Fx" + self.next_id("")[-10:]
+        self.executions[execution_id] = {"callback_id": callback_id, "state": "running", "outputs": None}
+
+        def parameters(kind: str) -> list[JSON]:
+            declared = definition.get(kind) or {}
+            required = set(declared.get("required") or [])
+            return [
+                {"name": name, "is_required": name in required, **spec}
+                for name, spec in (declared.get("properties") or {}).items()
+            ]
+
+        return {
+            "type": "function_executed",
+            "function": {
+                "id": "Fn" + callback_id[:8].upper(),
+                "callback_id": callback_id,
+                "title": definition.get("title", ""),
+                "description": definition.get("description", ""),
+                "type": "app",
+                "input_parameters": parameters("input_parameters"),
+                "output_parameters": parameters("output_parameters"),
+                "app_id": self.identity.app_id,
+                "date_created": _CREATED,
+                "date_updated": _CREATED,
+                "date_deleted": 0,
+            },
+            "inputs": inputs,
+            "function_execution_id": execution_id,
+            "workflow_execution_id": "Wx" + execution_id[2:],
+            "event_ts": self.next_ts(),
+            "bot_access_token": "xwfp-" + execution_id,
+        }
+
+    def _execution(self, args: JSON) -> tuple[JSON | None, JSON | None]:
+        execution_id = str(args.get("function_execution_id") or "")
+        if not execution_id:
+            return None, _error("invalid_arguments")
+        execution = self.executions.get(execution_id)
+        if execution is None:
+            return None, _error("function_execution_not_found")
+        if execution["state"] != "running":
+            return None, _error("execution_not_in_running_state")
+        return execution, None
+
+    def _functions_complete_success(self, args: JSON) -> JSON:
+        execution, problem = self._execution(args)
+        if problem is not None:
+            return problem
+        outputs = args.get("outputs")
+        if not isinstance(outputs, dict):
+            return _error("invalid_arguments")
+        problems = self._output_problems(execution["callback_id"], outputs)
+        if problems:
+            return _invalid("parameter_validation_failed", problems)
+        execution.update(state="completed", outputs=outputs)
+        return {"ok": True}
+
+    def _output_problems(self, callback_id: str, outputs: JSON) -> list[str]:
+        declared = self.functions[callback_id].get("output_parameters") or {}
+        properties = declared.get("properties") or {}
+        problems = [
+            f"missing required output {name!r}"
+            for name in declared.get("required") or []
+            if name not in outputs
+        ]
+        for name, value in outputs.items():
+            spec = properties.get(name)
+            if spec is None:
+                problems.append(f"unknown output {name!r}")
+                continue
+            allowed = _PARAMETER_JSON_TYPES.get(spec["type"], (object,))
+            if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
+                problems.append(f"output {name!r} is not of type {spec['type']}")
+        return problems
+
+    def _functions_complete_error(self, args: JSON) -> JSON:
+        execution, problem = self._execution(args)
+        if problem is not None:
+            return problem
+        if not str(args.get("error") or "").strip():
+            return _error("invalid_arguments")
+        execution.update(state="failed", error=str(args["error"]))
+        return {"ok": True}
+
+    # --- the assistant pane
+
+    def open_assistant_thread(self, user_id: str) -> JSON:
+        """The person opens the assistant pane: Slack starts a thread in the app's DM with them."""
+        channel = self.dm_id(user_id)
+        parent = {
+            "channel": channel,
+            "type": "message",
+            "subtype": "assistant_app_thread",
+            "ts": self.next_ts(),
+            "text": "",
+            "user": self.identity.bot_user_id,
+            "bot_id": self.identity.bot_id,
+            "team": self.identity.team_id,
+        }
+        self.messages.append(parent)
+        self.assistant_threads[(channel, parent["ts"])] = {"status": "", "prompts": None, "title": None}
+        return parent
+
+    def _assistant_thread(self, args: JSON) -> tuple[JSON | None, JSON | None]:
+        channel = str(args.get("channel_id") or "")
+        if not channel or not self.channel_info(channel).get("is_im"):
+            return None, _error("channel_not_found")
+        thread_ts = str(args.get("thread_ts") or "")
+        if not thread_ts:
+            return None, _error("invalid_arguments")
+        thread = self.assistant_threads.get((channel, thread_ts))
+        if thread is None:
+            return None, _error("invalid_thread_ts")
+        return thread, None
+
+    def _assistant_set_status(self, args: JSON) -> JSON:
+        thread, problem = self._assistant_thread(args)
+        if problem is not None:
+            return problem
+        if "status" not in args or not isinstance(args["status"], str):
+            return _error("invalid_arguments")
+        thread["status"] = args["status"]
+        thread.setdefault("statuses", []).append(args["status"])
+        return {"ok": True}
+
+    def _assistant_set_suggested_prompts(self, args: JSON) -> JSON:
+        thread, problem = self._assistant_thread(args)
+        if problem is not None:
+            return problem
+        prompts = args.get("prompts")
+        well_formed = isinstance(prompts, list) and all(
+            isinstance(p, dict) and str(p.get("title") or "").strip() and str(p.get("message") or "").strip()
+            for p in prompts
+        )
+        if not well_formed or not prompts or len(prompts) > _SUGGESTED_PROMPTS_LIMIT:
+            return _error("invalid_arguments")
+        thread["prompts"] = prompts
+        return {"ok": True}
+
+    def _assistant_set_title(self, args: JSON) -> JSON:
+        thread, problem = self._assistant_thread(args)
+        if problem is not None:
+            return problem
+        if not str(args.get("title") or "").strip():
+            return _error("invalid_arguments")
+        thread["title"] = args["title"]
+        return {"ok": True}
 
     # --- views
 
@@ -1318,6 +1504,32 @@ class FakeSlack:
 
     def group_dm_channel_for(self, *user_ids: str) -> str:
         return _Workspace.group_dm_id(user_ids)
+
+    def declare_functions(self, functions: JSON) -> None:
+        """The app's custom steps, as its manifest's `functions` declares them."""
+        with self._lock:
+            self._workspace.functions = copy.deepcopy(functions)
+
+    def execute_function(self, callback_id: str, inputs: JSON) -> JSON:
+        """A workflow reaches the step: returns the `function_executed` event Slack sends."""
+        with self._lock:
+            return self._workspace.start_execution(callback_id, inputs)
+
+    def execution(self, execution_id: str) -> JSON:
+        """state ("running", "completed", "failed"), outputs or error of one execution."""
+        with self._lock:
+            return _copy(self._workspace.executions[execution_id])
+
+    def open_assistant_thread(self, user_id: str) -> tuple[str, str]:
+        """The person opens the assistant pane: (DM channel id, thread ts) of the new thread."""
+        with self._lock:
+            parent = self._workspace.open_assistant_thread(user_id)
+            return parent["channel"], parent["ts"]
+
+    def assistant_thread(self, channel_id: str, thread_ts: str) -> JSON:
+        """The thread's current status, status history, suggested prompts and title."""
+        with self._lock:
+            return _copy(self._workspace.assistant_threads[(channel_id, thread_ts)])
 
     def home_view(self, user_id: str) -> JSON | None:
         with self._lock:

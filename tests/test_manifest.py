@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jsonschema
@@ -78,13 +79,40 @@ def test_manifest_declares_every_command_the_app_handles(manifest):
 
 def test_manifest_subscribes_to_the_events_the_app_handles(manifest, flipside):
     # Bolt answers 404 to a request no listener matches: every subscribed event must get 200.
+    channel, thread_ts = flipside.fake.open_assistant_thread("U1")
+    thread = {"user_id": "U1", "channel_id": channel, "thread_ts": thread_ts, "context": {}}
     for n, event_type in enumerate(manifest["settings"]["event_subscriptions"]["bot_events"]):
         event = {"type": event_type, "user": {"id": "U1", "deleted": False}, "tab": "home"}
         if event_type == "app_home_opened":
             event["user"] = "U1"
         if event_type == "tokens_revoked":
             event["tokens"] = {"bot": ["UBOT"]}
+        if event_type.startswith("assistant_thread_"):
+            event = {"type": event_type, "assistant_thread": thread, "event_ts": thread_ts}
+        if event_type == "message.im":  # a direct message outside an assistant thread
+            event = {"type": "message", "channel_type": "im", "channel": channel, "user": "U1", "text": "hi"}
+            event["ts"] = event["event_ts"] = "1700000000.000100"
         assert flipside.event(event, event_id=f"EvManifest{n}").status == 200, event_type
+    flipside.work_done()
+
+
+def test_manifest_declares_the_workflow_step_the_app_handles(manifest):
+    from bot.services.workflow_steps import CALLBACK_ID, MentorRequest
+
+    step = manifest["functions"][CALLBACK_ID]
+    assert set(step["input_parameters"]["properties"]) == {"person", "topic", "note"}
+    assert step["input_parameters"]["required"] == ["person", "topic"]
+    outputs = MentorRequest("Excel", 2, datetime(2030, 1, 7, 9, tzinfo=UTC)).outputs()
+    assert set(step["output_parameters"]["properties"]) == set(outputs)
+    # Custom steps need an org-ready app and Slack calling the app (not Slack's own runtime).
+    assert manifest["settings"]["org_deploy_enabled"] is True
+    assert manifest["settings"]["function_runtime"] == "remote"
+
+
+def test_manifest_offers_the_assistants_suggested_prompts(manifest):
+    from bot.views.assistant import SUGGESTED_PROMPTS
+
+    assert manifest["features"]["assistant_view"]["suggested_prompts"] == list(SUGGESTED_PROMPTS)
 
 
 def test_manifest_points_every_url_at_the_bolt_endpoint(manifest):
@@ -108,6 +136,10 @@ def _web_api_calls() -> set[str]:
     called = {name.replace("_", ".", 1) for name in re.findall(r"\.([a-z]+_[A-Za-z]+)\(", code)}
     if ".files_upload_v2(" in code:  # slack_sdk's upload: these two methods, and the file's bytes
         called |= {"files.getUploadURLExternal", "files.completeUploadExternal"}
+    if "Assistant(" in code:  # Bolt's assistant utilities: say, set_status, set_suggested_prompts
+        called |= {"chat.postMessage", "assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts"}
+    if "Complete(" in code or "Fail(" in code:  # Bolt's custom-step utilities (no scope needed)
+        called |= {"functions.completeSuccess", "functions.completeError"}
     return called
 
 

@@ -7,6 +7,7 @@ from slack_bolt import App
 from bot.listeners import (
     actions,
     admin,
+    assistant,
     commands,
     data_rights,
     errors,
@@ -20,6 +21,7 @@ from bot.listeners import (
     lunch_seats,
     pairing,
     view_submissions,
+    workflow,
 )
 
 
@@ -39,6 +41,8 @@ def register_all(app: App) -> None:
         home,
         admin,
         data_rights,
+        workflow,
+        assistant,
     )
     for module in (*surfaces, errors):  # the error handler last
         module.register(app)
