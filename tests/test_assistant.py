@@ -89,10 +89,9 @@ def test_opening_the_pane_offers_the_suggested_prompts_in_that_thread(flipside):
 
 def test_who_can_teach_me_lists_available_teachers_with_a_button_each(flipside):
     add_person(flipside.db, "U1", stage=CareerStage.SENIOR, department="Finance")
-    george = add_person(
-        flipside.db, "U2", stage=CareerStage.EARLY, department="Tech", teaches="Terraform", name="George Miller"
-    )
-    amara = add_person(flipside.db, "U3", stage=CareerStage.EARLY, department="Tech", teaches="terraform")
+    early = {"stage": CareerStage.EARLY, "department": "Tech"}
+    george = add_person(flipside.db, "U2", **early, teaches="Terraform", name="George Miller")
+    amara = add_person(flipside.db, "U3", **early, teaches="terraform")
     with flipside.db.transaction() as session:
         session.get(Person, amara).paused = True  # paused people are not offered
         topic_id = session.query(Topic).filter_by(key="terraform").one().id
@@ -137,7 +136,9 @@ def test_whats_on_this_week_lists_sessions_with_the_sign_up_button(flipside):
     host = add_person(flipside.db, "U2", stage=CareerStage.EARLY, department="Tech", name="George Miller")
     now = utcnow()
     with flipside.db.transaction() as session:
-        soon = LunchSession(team_id="T1", host_id=host, title="Canva <!here>", starts_at=now + timedelta(days=2))
+        soon = LunchSession(
+            team_id="T1", host_id=host, title="Canva <!here>", starts_at=now + timedelta(days=2)
+        )
         later = LunchSession(team_id="T1", host_id=host, title="Later", starts_at=now + timedelta(days=12))
         session.add_all([soon, later])
         session.flush()

@@ -23,7 +23,7 @@ from bot.services.topics import TopicError, split_topics
 from models import ProcessedEvent
 
 CALLBACK_ID = "request_mentor"  # the function's key in manifest.json
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{1,20}$")
 _EVERYONE = 10_000  # teachers_for's limit when counting, not listing
 
 

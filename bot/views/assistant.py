@@ -131,7 +131,8 @@ def build_teachers(answer: TeachersAnswer) -> Message:
 
 def _teacher_block(topic_id: int, option: TeacherOption) -> Block:
     name = escape(option.person.display_name)
-    first = truncate(option.person.display_name.split(" ")[0] or option.person.display_name, 40)
+    # A plain-text label never pings, but an "@" in it would still read like a broadcast.
+    first = truncate(option.person.display_name.split(" ")[0].replace("@", "") or "them", 40)
     line = f"*{name}* · {option.level.label} · {plural(option.free_slots, 'free slot')}"
     value = f"{topic_id}:{option.person.id}"
     return section(line, accessory=button(f"Ask for {first}", Action.REQUEST_TEACHER, value))
