@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.cli import migrations, sample_org
 from bot.cli.admin import report_text
+from bot.cli.demo_assistant import print_assistant_exchange
 from bot.config import ProgrammeDefaults
 from bot.db import Database
 from bot.delivery import pairing_notices as notices
@@ -176,6 +177,7 @@ def extra_sections(
 ) -> None:
     """Lunch 'n' Learn, a simulated month of the programme, and the admin report (and its chart)."""
     print_lunch_and_learn(database, now=now, rng=rng)
+    print_assistant_exchange(database, team_id=TEAM_ID, now=now)
     _heading("A month later: the admin report in App Home")
     later = simulate_month(database, defaults=defaults, now=now, rng=rng)
     with database.transaction() as session:

@@ -39,7 +39,7 @@ class TeachersAnswer:
 @dataclass(frozen=True)
 class LearningAnswer:
     overview: PersonOverview
-    waiting: dict[str, WaitReason]  # open wish's topic -> why it is still open
+    waiting: dict[str, WaitReason]  # open wish's topic -> why it is still open (not yet paired)
     next_round: datetime
 
 
@@ -98,13 +98,15 @@ def who_can_teach(session: Session, *, learner: Person, typed: str | None, now: 
 
 
 def my_learning(session: Session, *, person: Person, next_round: datetime, now: datetime) -> LearningAnswer:
+    overview = person_overview(session, person=person, now=now)
+    paired = {pairing.topic for pairing in overview.pairings if pairing.learning}
     reasons = open_wish_reasons(session, team_id=person.team_id, now=now)
     waiting = {
         wish.topic.display_name: reasons[wish.id]
         for wish in learning.open_wishes(session, person)
-        if wish.id in reasons
+        if wish.id in reasons and wish.topic.display_name not in paired
     }
-    return LearningAnswer(person_overview(session, person=person, now=now), waiting, next_round)
+    return LearningAnswer(overview, waiting, next_round)
 
 
 def this_week(session: Session, *, person: Person, now: datetime) -> WeekAnswer:

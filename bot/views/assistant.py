@@ -143,9 +143,11 @@ def build_learning(answer: LearningAnswer) -> Message:
     blocks: list[Block] = []
     if overview.wishes:
         lines = ["*Your wishes*"]
+        paired = {pairing.topic for pairing in overview.pairings if pairing.learning}
         for wish in overview.wishes:
             reason = answer.waiting.get(wish.topic)
-            lines.append(f"• {_topic(wish.topic)}" + (f": {_WAIT_REASONS[reason]}" if reason else ""))
+            why = _WAIT_REASONS[reason] if reason else ("paired, see below" if wish.topic in paired else "")
+            lines.append(f"• {_topic(wish.topic)}" + (f": {why}" if why else ""))
         blocks += [section(chunk) for chunk in pack_lines(lines)]
     else:
         blocks.append(section("You have no open wishes. Tell me what you want to learn with `/teachme`."))
