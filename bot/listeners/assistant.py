@@ -23,6 +23,7 @@ from bot.services.assistant import answer_question
 from bot.services.assistant_intents import parse_question
 from bot.services.programme import next_matching_round
 from bot.views import assistant as views
+from bot.views.common import Message
 from models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def answer_in_thread(event: dict[str, Any], context: BoltContext, say: Say, set_
     say(**reply.as_kwargs())  # posting the reply also clears the status
 
 
-def _answer(event: dict[str, Any], context: BoltContext):
+def _answer(event: dict[str, Any], context: BoltContext) -> Message:
     db: Database = context["db"]
     settings: Settings = context["settings"]
     now = utcnow()
