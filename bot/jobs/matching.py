@@ -6,9 +6,10 @@ from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.delivery import flow_notices
 from bot.delivery import pairing_notices as notices
 from bot.jobs.base import JobContext, JobSpec, for_each_workspace
-from bot.services import pairings, rounds
+from bot.services import ghosting, pairings, rounds
 from bot.services.rounds import UNANSWERED_LIMIT
 
 
@@ -23,6 +24,9 @@ def matching_round(ctx: JobContext) -> dict[str, Any]:
             summary = notices.run_round_and_notify(
                 session, team_id=team_id, defaults=ctx.settings.programme, now=now
             )
+            if summary.created:  # no wish silently ignored: who did not enter it hears why, once
+                told = [(wish.id, reason.value) for wish, reason in summary.unmatched]
+                flow_notices.tell_why_waiting(session, team_id=team_id, now=now, already_told=told)
         ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())
         return f"{summary.round_key}: {len(summary.pairings)} pairs" if summary.created else "already ran"
 
@@ -62,13 +66,16 @@ def pairing_followups(ctx: JobContext) -> dict[str, Any]:
             expired = pairings.expire_due(session, team_id=team_id, now=now)
             for pairing, silent in expired:
                 notices.enqueue_expired(session, pairing, now=now)
+                flow_notices.after_expiry(session, pairing, defaults=ctx.settings.programme, now=now)
                 for person in silent:
                     if person.unanswered_streak >= UNANSWERED_LIMIT:
                         notices.enqueue_keep_in_ask(session, person, after_pairing=pairing, now=now)
+                        ghosting.mark_asked(person, now=now)  # a week to answer, then paused
             checkins = pairings.due_checkins(session, team_id=team_id, now=now)
             for pairing in checkins:
                 notices.enqueue_checkin(session, pairing, now=now)
                 pairings.schedule_next_checkin(pairing, now=now)
+                ghosting.checkin_sent(pairing)
             ended = pairings.end_overdue(session, team_id=team_id, now=now)
             for pairing in ended:
                 notices.enqueue_feedback_request(session, pairing, now=now)
@@ -95,7 +102,8 @@ JOBS = [
     JobSpec(
         id="pairing-followups",
         description="proposal reminders and expiry, check-ins, pairings ending",
-        trigger=IntervalTrigger(minutes=15),
+        # Every minute: an expired proposal's wish goes to the next teacher within a minute.
+        trigger=IntervalTrigger(minutes=1),
         run=pairing_followups,
     ),
 ]
