@@ -220,8 +220,13 @@ def _propose_best(
 
 
 def _still_free(session: Session, teacher: Person) -> bool:
-    """Lock the teacher, then count: two next offers racing for one free slot give it once."""
-    session.execute(select(Person.id).where(Person.id == teacher.id).with_for_update())
+    """Lock the teacher, then count: two next offers racing for one free slot give it once. A
+    teacher another transaction holds is passed over rather than waited for (no lock cycles)."""
+    locked = session.scalar(
+        select(Person.id).where(Person.id == teacher.id).with_for_update(skip_locked=True)
+    )
+    if locked is None:
+        return False
     teaching = session.scalar(
         select(func.count())
         .select_from(Pairing)
