@@ -17,6 +17,7 @@ from bot.delivery import pairing_notices
 from bot.services import ghosting, next_offer, outbox, waiting
 from bot.services.next_offer import NextOffer, Step
 from bot.services.pairings import Change, Outcome
+from bot.services.rounds import RoundSummary
 from bot.views import flow as views
 from bot.views.common import Message
 from models import Pairing, Person
@@ -86,6 +87,14 @@ def after_expiry(session: Session, pairing: Pairing, *, defaults: ProgrammeDefau
     """An expired proposal whose teacher never answered: the next teacher at once."""
     offer = next_offer.after_ended(session, ended=pairing, defaults=defaults, now=now)
     tell_next_offer(session, offer, now=now)
+
+
+def after_round(session: Session, summary: RoundSummary, *, team_id: str, now: datetime) -> int:
+    """No wish silently ignored: once a round has run, whoever did not enter it hears why."""
+    if not summary.created:  # a re-run, or another process ran it: that one told them
+        return 0
+    told = [(wish.id, reason.value) for wish, reason in summary.unmatched]
+    return tell_why_waiting(session, team_id=team_id, now=now, already_told=told)
 
 
 def tell_why_waiting(session: Session, *, team_id: str, now: datetime, already_told) -> int:

@@ -65,7 +65,7 @@ def end_open_pairings(
             recipient=partner.slack_user_id,
             message=views.build_partner_left(
                 topic=pairing.topic.display_name,
-                was_teacher=partner.id == pairing.teacher_id,
+                was_teacher=pairing.teacher_id == person.id,
                 found_next=found,
             ),
             send_after=now,

@@ -24,9 +24,7 @@ def matching_round(ctx: JobContext) -> dict[str, Any]:
             summary = notices.run_round_and_notify(
                 session, team_id=team_id, defaults=ctx.settings.programme, now=now
             )
-            if summary.created:  # no wish silently ignored: who did not enter it hears why, once
-                told = [(wish.id, reason.value) for wish, reason in summary.unmatched]
-                flow_notices.tell_why_waiting(session, team_id=team_id, now=now, already_told=told)
+            flow_notices.after_round(session, summary, team_id=team_id, now=now)
         ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())
         return f"{summary.round_key}: {len(summary.pairings)} pairs" if summary.created else "already ran"
 
@@ -41,6 +39,7 @@ def run_this_weeks_round_now(ctx: JobContext) -> dict[str, Any]:
             summary = notices.run_round_and_notify(
                 session, team_id=team_id, defaults=ctx.settings.programme, now=ctx.now()
             )
+            flow_notices.after_round(session, summary, team_id=team_id, now=ctx.now())
         ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())
         return (
             f"{summary.round_key}: {len(summary.pairings)} pairs"

@@ -275,7 +275,7 @@ def request_teacher(session: Session, person: Person, value: str | None, *, now:
     wish = session.scalar(
         select(Wish)
         .where(Wish.person_id == person.id, Wish.topic_id == topic.id, Wish.status == WishStatus.OPEN)
-        .with_for_update()  # two clicks at once: the second sees the first's choice
+        .with_for_update(of=Wish)  # two clicks at once: the second sees the first's choice
     )
     if wish is None:
         return TeacherRequest(RequestOutcome.NO_WISH, teacher, topic)

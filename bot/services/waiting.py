@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services.availability import WaitReason, open_wish_reasons
-from models import Person, Wish, WishStatus
+from models import Pairing, PairingStatus, Person, Wish, WishStatus
 
 
 def newly_waiting(
@@ -21,6 +21,16 @@ def newly_waiting(
     those are recorded, not repeated. Marks everything returned as told."""
     reasons = open_wish_reasons(session, team_id=team_id, now=now)
     told_by_round = dict(already_told)
+    # Someone learning now (or with a proposal out) learns one topic at a time: their other wishes
+    # wait for that reason, which they know; the one being taught is not waiting at all.
+    learning = set(
+        session.scalars(
+            select(Pairing.learner_id).where(
+                Pairing.team_id == team_id,
+                Pairing.status.in_([PairingStatus.PROPOSED, PairingStatus.ACTIVE]),
+            )
+        )
+    )
     wishes = session.scalars(
         select(Wish)
         .where(Wish.team_id == team_id, Wish.status == WishStatus.OPEN)
@@ -30,7 +40,9 @@ def newly_waiting(
     for wish in wishes:
         reason = reasons.get(wish.id)
         # In the round: nothing to say. Told already: not again (and not on a flip back and forth).
-        if reason in (None, WaitReason.NEXT_ROUND) or wish.told_wait_reason == reason.value:
+        if reason in (None, WaitReason.NEXT_ROUND) or wish.person_id in learning:
+            continue
+        if wish.told_wait_reason == reason.value:
             continue
         wish.told_wait_reason = reason.value
         if told_by_round.get(wish.id) == reason.value:
