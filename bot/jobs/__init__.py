@@ -8,4 +8,4 @@ from bot.jobs.base import JobSpec
 def all_jobs() -> list[JobSpec]:
     from bot.jobs import delivery, flow, housekeeping, lunch, matching
 
-    return [*matching.JOBS, *flow.JOBS, *lunch.JOBS, *delivery.JOBS, *housekeeping.JOBS]
+    return [*matching.JOBS, *lunch.JOBS, *delivery.JOBS, *housekeeping.JOBS, *flow.JOBS]
