@@ -55,6 +55,13 @@ class Person(Base):
 
     # Proposals left unanswered in a row; at three we ask before proposing again.
     unanswered_streak: Mapped[int] = mapped_column(Integer, default=0)
+    # Check-ins sent since the person last answered one, and when they last did: a silent side of
+    # a pairing is asked whether to stay in (bot.services.ghosting).
+    checkins_unanswered: Mapped[int] = mapped_column(Integer, default=0)
+    checkin_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When we last asked "should I keep proposing pairings?" and are still waiting for the answer;
+    # a week without one pauses them.
+    stay_in_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

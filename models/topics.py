@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
@@ -61,6 +61,12 @@ class Wish(Base):
     status: Mapped[WishStatus] = mapped_column(str_enum(WishStatus), default=WishStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last ended pairing (declined, expired, partner left) this wish was offered on after: a
+    # conditional UPDATE on it lets exactly one of two racing transactions make the next offer.
+    # A plain id, not a key: pairings point at wishes, and the number alone is what is compared.
+    offered_after_pairing_id: Mapped[int | None] = mapped_column(Integer)
+    # Why the wish is waiting, as last told to its owner (availability.WaitReason): told once.
+    told_wait_reason: Mapped[str | None] = mapped_column(String(32))
 
     topic: Mapped[Topic] = relationship(lazy="joined")
 

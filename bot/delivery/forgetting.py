@@ -27,8 +27,8 @@ def forget_person(db: Database, *, team_id: str, user_id: str, now: datetime) ->
         if person is None:
             return admin.ForgetOutcome()
         traces = erasure.traces_of(session, person)
-        freed = _give_up_seats(session, person=person, now=now)
-        cancelled = _cancel_hosted_sessions(session, person=person, now=now)
+        freed = give_up_seats(session, person=person, now=now)
+        cancelled = cancel_hosted_sessions(session, person=person, now=now)
         outcome = admin.forget_person(session, person=person, now=now, traces=traces)
         outcome.cancelled_sessions.extend(cancelled)
         outcome.freed_seats.extend(freed)
@@ -39,7 +39,7 @@ def forget_person(db: Database, *, team_id: str, user_id: str, now: datetime) ->
     return outcome
 
 
-def _give_up_seats(session: Session, *, person: Person, now: datetime) -> list[int]:
+def give_up_seats(session: Session, *, person: Person, now: datetime) -> list[int]:
     """Their seats in upcoming sessions, given back as a click on Cancel would: the waitlist moves
     up and whoever gets the seat is told. Returns the sessions whose post must be redrawn."""
     held = session.scalars(
@@ -61,7 +61,7 @@ def _give_up_seats(session: Session, *, person: Person, now: datetime) -> list[i
     return changed
 
 
-def _cancel_hosted_sessions(session: Session, *, person: Person, now: datetime) -> list[int]:
+def cancel_hosted_sessions(session: Session, *, person: Person, now: datetime) -> list[int]:
     """A forgotten host's upcoming Lunch 'n' Learns are cancelled and their attendees told."""
     cancelled = []
     for lunch in hosting.upcoming_hosted_by(session, person=person, now=now):

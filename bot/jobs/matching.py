@@ -6,9 +6,10 @@ from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.delivery import flow_notices
 from bot.delivery import pairing_notices as notices
 from bot.jobs.base import JobContext, JobSpec, for_each_workspace
-from bot.services import pairings, rounds
+from bot.services import ghosting, pairings, rounds
 from bot.services.rounds import UNANSWERED_LIMIT
 
 
@@ -23,6 +24,7 @@ def matching_round(ctx: JobContext) -> dict[str, Any]:
             summary = notices.run_round_and_notify(
                 session, team_id=team_id, defaults=ctx.settings.programme, now=now
             )
+            flow_notices.after_round(session, summary, team_id=team_id, now=now)
         ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())
         return f"{summary.round_key}: {len(summary.pairings)} pairs" if summary.created else "already ran"
 
@@ -37,6 +39,7 @@ def run_this_weeks_round_now(ctx: JobContext) -> dict[str, Any]:
             summary = notices.run_round_and_notify(
                 session, team_id=team_id, defaults=ctx.settings.programme, now=ctx.now()
             )
+            flow_notices.after_round(session, summary, team_id=team_id, now=ctx.now())
         ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())
         return (
             f"{summary.round_key}: {len(summary.pairings)} pairs"
@@ -62,13 +65,16 @@ def pairing_followups(ctx: JobContext) -> dict[str, Any]:
             expired = pairings.expire_due(session, team_id=team_id, now=now)
             for pairing, silent in expired:
                 notices.enqueue_expired(session, pairing, now=now)
+                flow_notices.after_expiry(session, pairing, defaults=ctx.settings.programme, now=now)
                 for person in silent:
                     if person.unanswered_streak >= UNANSWERED_LIMIT:
                         notices.enqueue_keep_in_ask(session, person, after_pairing=pairing, now=now)
+                        ghosting.mark_asked(person, now=now)  # a week to answer, then paused
             checkins = pairings.due_checkins(session, team_id=team_id, now=now)
             for pairing in checkins:
                 notices.enqueue_checkin(session, pairing, now=now)
                 pairings.schedule_next_checkin(pairing, now=now)
+                ghosting.checkin_sent(pairing)
             ended = pairings.end_overdue(session, team_id=team_id, now=now)
             for pairing in ended:
                 notices.enqueue_feedback_request(session, pairing, now=now)
@@ -95,7 +101,8 @@ JOBS = [
     JobSpec(
         id="pairing-followups",
         description="proposal reminders and expiry, check-ins, pairings ending",
-        trigger=IntervalTrigger(minutes=15),
+        # Every minute: an expired proposal's wish goes to the next teacher within a minute.
+        trigger=IntervalTrigger(minutes=1),
         run=pairing_followups,
     ),
 ]

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.db import Database
 from bot.ids import Action
+from bot.listeners.learning import wishes_modal
 from bot.listeners.support import person_transaction as _person_session
 from bot.listeners.support import team_of, user_of
 from bot.services import learning, profiles
@@ -48,7 +49,7 @@ def open_profile(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
 def open_wishes(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     with _person_session(body, context) as (session, person):
-        view = learning_views.build_wishes_modal(learning.open_wishes(session, person))
+        view = wishes_modal(session, person)
     view["private_metadata"] = _origin(body)
     _open_or_push(client, body, view)
 

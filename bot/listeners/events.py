@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery import leavers
+from bot.delivery.lunch_notices import refresh_announcement, send_queued
+from bot.delivery.sender import flush_outbox
 from bot.ids import Work
 from bot.listeners.support import hand_over
 from bot.services import profiles, workspaces
@@ -23,10 +27,12 @@ def handle_user_change(event: dict, body: dict, context: BoltContext) -> None:
     hand_over(context, slim_event_body(body, slim_user_change(event)), Work.USER_CHANGED)
 
 
-def apply_user_change(body: dict, context: BoltContext) -> None:
+def apply_user_change(body: dict, context: BoltContext, client: WebClient | None = None) -> None:
     user = (body.get("event") or {}).get("user") or {}
     user_id = str(user.get("id", ""))
     db: Database = context["db"]
+    settings: Settings = context["settings"]
+    departure = None
     with db.transaction() as session:
         if first_delivery(session, body):
             # Locked: changes are applied in parallel, and an older copy must not win (Slack's
@@ -35,11 +41,28 @@ def apply_user_change(body: dict, context: BoltContext) -> None:
                 session, team_id=body["team_id"], slack_user_id=user_id, for_update=True
             )
             if person is not None:
+                was_deactivated = person.deactivated_at is not None
                 profiles.apply_slack_user(person, user, now=utcnow())
+                if profiles.departed_now(person, was_deactivated=was_deactivated):
+                    departure = leavers.depart(session, person, defaults=settings.programme, now=utcnow())
         settle_in(session, context)  # the event id, the change and the task's row go together
+    if departure is not None and client is not None:
+        tell_after_departure(client, db, team_id=body["team_id"], departure=departure)
 
 
-task(Work.USER_CHANGED)(lambda job: apply_user_change(job.body, job.context))
+def tell_after_departure(
+    client: WebClient, db: Database, *, team_id: str, departure: leavers.Departure
+) -> None:
+    """Partners and whoever moved up a waitlist hear now, not at the next outbox tick; the posts
+    of the sessions they held a seat in, or hosted, show it."""
+    for pairing_id in departure.pairing_ids:
+        flush_outbox(db, client, team_id=team_id, key_prefix=f"pairing:{pairing_id}:")
+    for session_id in departure.lunch_session_ids:
+        send_queued(client, db, team_id=team_id, session_id=session_id)
+        refresh_announcement(client, db, team_id=team_id, session_id=session_id)
+
+
+task(Work.USER_CHANGED)(lambda job: apply_user_change(job.body, job.context, job.client))
 
 
 def handle_uninstalled(body: dict, context: BoltContext) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db import Database
@@ -33,7 +34,7 @@ from bot.views import learning as learning_views
 from bot.views import profile as profile_views
 from bot.views.common import Message
 from bot.work.queue import Job, settle_in, task
-from models import SkillLevel, utcnow
+from models import Person, SkillLevel, utcnow
 
 Reply = Callable[[Message], None]
 
@@ -90,6 +91,7 @@ def record_topics(
                     teachers=learning.teacher_counts(session, person, outcome.topics),
                     next_round=next_round,
                     needs_profile=not person.has_profile,
+                    suggestions=learning.suggested_teachers(session, person, outcome.topics, now=now),
                 )
             needs_sync = profiles.needs_slack_sync(person, now=now)
             redraw_home = person.home_opened_at is not None  # see publish_home(only_if_opened=True)
@@ -118,7 +120,7 @@ def _command(command: dict, client: WebClient, context: BoltContext, *, teach: b
         view = (
             learning_views.build_skills_modal(learning.skills_of(session, person))
             if teach
-            else learning_views.build_wishes_modal(learning.open_wishes(session, person))
+            else wishes_modal(session, person)
         )
     view["private_metadata"] = json.dumps({"channel_id": command.get("channel_id")})
     client.views_open(trigger_id=command["trigger_id"], view=view)
@@ -228,12 +230,41 @@ def _remove_and_redraw(body: dict, client: WebClient, context: BoltContext) -> N
             view = learning_views.build_skills_modal(learning.skills_of(session, person))
         else:
             learning.withdraw_wish(session, person, _int(action.get("value")), now=utcnow())
-            view = learning_views.build_wishes_modal(learning.open_wishes(session, person))
+            view = wishes_modal(session, person)
     current = body.get("view") or {}
     view["private_metadata"] = current.get("private_metadata") or ""
     # The change is saved; a modal closed meanwhile is not worth a "something went wrong".
     try_slack(client.views_update, view_id=current["id"], view=view)
     refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
+
+
+def wishes_modal(session: Session, person: Person, *, notice: str = "") -> dict[str, Any]:
+    """The wishes modal, naming who can teach each wish now (with Ask-for buttons)."""
+    wishes = learning.open_wishes(session, person)
+    choices = learning.wish_choices(session, person, wishes, now=utcnow())
+    return learning_views.build_wishes_modal(wishes, choices=choices, notice=notice)
+
+
+def request_teacher(
+    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
+):
+    """ "Ask for …" next to a colleague who can teach a wish: one's own small write, done right
+    after the ack. In a modal the modal is redrawn with the answer on top; in a message the
+    answer is a private reply."""
+    ack()
+    in_modal = (body.get("container") or {}).get("type") == "view" and body.get("view")
+    with person_transaction(body, context) as (session, person):
+        request = learning.request_teacher(session, person, action.get("value"), now=utcnow())
+        reply = learning_views.build_request_reply(request)
+        view = wishes_modal(session, person, notice=reply.text) if in_modal else None
+    if view is not None:
+        current = body["view"]
+        view["private_metadata"] = current.get("private_metadata") or ""
+        try_slack(client.views_update, view_id=current["id"], view=view)
+    elif body.get("response_url"):
+        respond(response_type="ephemeral", replace_original=False, **reply.as_kwargs())
+    else:  # App Home or an assistant thread without a response_url: a DM
+        tell_privately(client, user_id=user_of(body), channel_id=None, reply=reply)
 
 
 def _int(value: Any) -> int:
@@ -258,3 +289,4 @@ def register(app: App) -> None:
     app.view(Modal.SKILLS)(handle_skills)
     app.action(Action.REMOVE_WISH)(remove_topic)
     app.action(Action.REMOVE_SKILL)(remove_topic)
+    app.action(Action.REQUEST_TEACHER)(request_teacher)

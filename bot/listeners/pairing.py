@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery import flow_notices
 from bot.delivery import pairing_notices as notices
 from bot.delivery.sender import flush_outbox
 from bot.ids import Action, Block, Modal, Work
@@ -27,7 +28,7 @@ from bot.listeners.support import (
     user_of,
 )
 from bot.logs import error_code
-from bot.services import outbox, pairings, profiles
+from bot.services import ghosting, outbox, pairings, profiles
 from bot.services.pairings import Outcome
 from bot.views import pairing as views
 from bot.work.queue import Job, task
@@ -108,6 +109,9 @@ def answer_pairing(job: Job) -> None:
             settings=_programme(session, person, context),
         )
         notices.after_answer(session, change, now=utcnow())
+        next_pairing_id = flow_notices.after_answer(
+            session, change, defaults=context["settings"].programme, now=utcnow()
+        )
         pairing_id = change.pairing.id if change.pairing else None
         topic = change.pairing.topic.display_name if change.pairing else ""
     if change.outcome == Outcome.DECLINED and pairing_id:
@@ -118,6 +122,10 @@ def answer_pairing(job: Job) -> None:
             view=views.build_decline_modal(pairing_id, topic=topic),
         )
     show_answer(body, job.respond, job.client, context, outcome=change.outcome, pairing_id=pairing_id)
+    if next_pairing_id:  # the next teacher's proposal, now rather than at the outbox job's tick
+        flush_outbox(
+            context["db"], job.client, team_id=team_of(body), key_prefix=f"pairing:{next_pairing_id}:"
+        )
 
 
 def show_answer(
@@ -164,6 +172,7 @@ def checkin_met(
             refusal = OUTCOME_TEXT[Outcome.NOT_YOURS if pairing else Outcome.NOT_FOUND]
         else:
             topic = pairing.topic.display_name
+            ghosting.answered(person, now=utcnow())
     if refusal is not None:  # replied outside the transaction: no Slack call holds the database
         _ephemeral(respond, refusal)
         return
@@ -207,8 +216,10 @@ def show_checkin(
         flush_outbox(context["db"], client, team_id=team_of(body), key_prefix=f"pairing:{pairing_id}:")
 
 
-def checkin_not_yet(ack: Ack, respond: Respond) -> None:
+def checkin_not_yet(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
     ack()
+    with person_transaction(body, context) as (_session, person):
+        ghosting.answered(person, now=utcnow())  # an answer all the same: not silent
     _ephemeral(respond, "No rush. I'll check in again next week.")
 
 
@@ -232,6 +243,7 @@ def checkin_done(
         return
     with person_transaction(body, context) as (session, person):
         change = pairings.say_done(session, value=value, person=person, now=utcnow())
+        ghosting.answered(person, now=utcnow())
         if change.outcome == Outcome.ENDED and change.pairing:
             notices.enqueue_feedback_request(session, change.pairing, now=utcnow())
         team_id = person.team_id
@@ -295,6 +307,7 @@ def _keep_in_choice(choice: str):
     def handler(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
         ack()
         with person_transaction(body, context) as (_session, person):
+            ghosting.answered(person, now=utcnow())  # the stay-in ask is answered: no pause
             if choice == "keep":
                 pairings.keep_in(person)
                 text = ":thumbsup: Great, you stay in the weekly rounds."

@@ -378,6 +378,8 @@ def _anonymise(person: Person, *, now: datetime) -> None:
     person.snoozed_until = None
     person.profile_completed_at = None
     person.unanswered_streak = 0
+    person.checkins_unanswered = 0
+    person.checkin_answered_at = person.stay_in_asked_at = None
     person.forgotten_at = now
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.services.availability import TeacherOption, teachers_for
 from bot.services.topics import (
     ResolvedTopic,
     TopicError,
@@ -17,7 +19,7 @@ from bot.services.topics import (
     match_topic,
     split_topics,
 )
-from models import NOTE_MAX_LENGTH, Person, Skill, SkillLevel, Topic, Wish, WishStatus
+from models import NOTE_MAX_LENGTH, PairingBlock, Person, Skill, SkillLevel, Topic, Wish, WishStatus
 
 MAX_WISHES = 20
 MAX_SKILLS = 20
@@ -182,3 +184,122 @@ def _counts(session, topic_column, person_column, person: Person, topics: list[T
     counts = {topic.id: 0 for topic in topics}
     counts.update({topic_id: count for topic_id, count in session.execute(query)})
     return counts
+
+
+# --- a say in the match: colleagues who can teach, and asking for one by name -----------------
+
+SUGGESTED_TEACHERS = 3
+
+
+@dataclass(frozen=True)
+class WishChoices:
+    """For the wishes modal: who could teach each wish's topic, and whom the learner asked for."""
+
+    teachers: dict[int, list[TeacherOption]] = field(default_factory=dict)  # topic id -> options
+    requested: dict[int, Person] = field(default_factory=dict)  # wish id -> the colleague asked for
+
+
+def suggested_teachers(
+    session: Session, person: Person, topics: list[Topic], *, now: datetime
+) -> dict[int, list[TeacherOption]]:
+    """Up to three colleagues who can teach each topic now (pause, snooze, leavers, blocks and
+    capacity respected: availability.teachers_for)."""
+    return {
+        topic.id: teachers_for(session, learner=person, topic_id=topic.id, now=now, limit=SUGGESTED_TEACHERS)
+        for topic in topics
+    }
+
+
+def wish_choices(session: Session, person: Person, wishes: list[Wish], *, now: datetime) -> WishChoices:
+    requested_ids = {wish.requested_teacher_id for wish in wishes if wish.requested_teacher_id}
+    people = (
+        {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(sorted(requested_ids))))}
+        if requested_ids
+        else {}
+    )
+    return WishChoices(
+        teachers=suggested_teachers(session, person, [wish.topic for wish in wishes], now=now),
+        requested={
+            wish.id: people[wish.requested_teacher_id]
+            for wish in wishes
+            if wish.requested_teacher_id in people
+        },
+    )
+
+
+def request_value(topic_id: int, teacher_id: int) -> str:
+    """The Ask-for button's value (bot.ids.Action.REQUEST_TEACHER): "<topic id>:<teacher id>"."""
+    return f"{topic_id}:{teacher_id}"
+
+
+class RequestOutcome(enum.StrEnum):
+    REQUESTED = "requested"
+    CHANGED = "changed"  # another colleague was asked for before: this one now
+    ALREADY = "already"  # a second click: nothing changed
+    SELF = "self"
+    LEFT = "left"  # deactivated or forgotten since the button was drawn
+    AWAY = "away"  # paused or snoozed since
+    NOT_TEACHING = "not_teaching"  # no longer teaches the topic, or a block either way
+    NO_WISH = "no_wish"  # the wish is closed (learned, removed)
+    NOT_FOUND = "not_found"  # a forged or broken value
+
+
+@dataclass(frozen=True)
+class TeacherRequest:
+    outcome: RequestOutcome
+    teacher: Person | None = None
+    topic: Topic | None = None
+    busy: bool = False  # no free capacity now: preferred once they have room
+
+
+def request_teacher(session: Session, person: Person, value: str | None, *, now: datetime) -> TeacherRequest:
+    """Ask for a colleague by name for one of one's open wishes. The round strongly prefers them,
+    never past a block, a pause or their capacity; they learn who asked only from the proposal."""
+    try:
+        topic_id, teacher_id = (int(part) for part in (value or "").split(":"))
+    except ValueError:
+        return TeacherRequest(RequestOutcome.NOT_FOUND)
+    teacher = session.get(Person, teacher_id)
+    topic = session.get(Topic, topic_id)
+    if (
+        teacher is None
+        or topic is None
+        or teacher.team_id != person.team_id
+        or topic.team_id != person.team_id
+    ):
+        return TeacherRequest(RequestOutcome.NOT_FOUND)
+    if teacher.id == person.id:
+        return TeacherRequest(RequestOutcome.SELF, teacher, topic)
+    if teacher.deactivated_at is not None or teacher.forgotten_at is not None:
+        return TeacherRequest(RequestOutcome.LEFT, teacher, topic)
+    wish = session.scalar(
+        select(Wish)
+        .where(Wish.person_id == person.id, Wish.topic_id == topic.id, Wish.status == WishStatus.OPEN)
+        .with_for_update(of=Wish)  # two clicks at once: the second sees the first's choice
+    )
+    if wish is None:
+        return TeacherRequest(RequestOutcome.NO_WISH, teacher, topic)
+    teaches = session.scalar(
+        select(Skill.id).where(Skill.person_id == teacher.id, Skill.topic_id == topic.id)
+    )
+    blocked = session.scalar(
+        select(PairingBlock.id).where(
+            or_(
+                (PairingBlock.person_id == person.id) & (PairingBlock.blocked_person_id == teacher.id),
+                (PairingBlock.person_id == teacher.id) & (PairingBlock.blocked_person_id == person.id),
+            )
+        )
+    )
+    if teaches is None or blocked is not None:
+        return TeacherRequest(RequestOutcome.NOT_TEACHING, teacher, topic)
+    if not teacher.is_available(now):
+        return TeacherRequest(RequestOutcome.AWAY, teacher, topic)
+    if wish.requested_teacher_id == teacher.id:
+        return TeacherRequest(RequestOutcome.ALREADY, teacher, topic)
+    outcome = RequestOutcome.CHANGED if wish.requested_teacher_id else RequestOutcome.REQUESTED
+    wish.requested_teacher_id = teacher.id
+    free = {
+        option.person.id
+        for option in teachers_for(session, learner=person, topic_id=topic.id, now=now, limit=200)
+    }
+    return TeacherRequest(outcome, teacher, topic, busy=teacher.id not in free)

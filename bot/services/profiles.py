@@ -165,6 +165,8 @@ def apply_slack_user(person: Person, user: Mapping[str, Any], *, now: datetime) 
     person.is_slack_admin = bool(user.get("is_admin") or user.get("is_owner"))
     if user.get("deleted"):
         deactivate(person, now=now)
+    elif user.get("deleted") is False:
+        reactivate(person)
     person.slack_synced_at = now
     if changed_at is not None:
         person.slack_updated_at = changed_at
@@ -184,6 +186,17 @@ def deactivate(person: Person, *, now: datetime) -> None:
     person.paused = True
     if person.deactivated_at is None:
         person.deactivated_at = now
+
+
+def reactivate(person: Person) -> None:
+    """Back in Slack: no longer a leaver, but still paused until they resume themselves
+    (`/mentoring resume`), so nobody is proposed a pairing they did not ask for."""
+    person.deactivated_at = None
+
+
+def departed_now(person: Person, *, was_deactivated: bool) -> bool:
+    """Whether the change just applied made the person a leaver (not one already)."""
+    return not was_deactivated and person.deactivated_at is not None
 
 
 def needs_slack_sync(person: Person, *, now: datetime, max_age_hours: int = 24) -> bool:
