@@ -318,8 +318,8 @@ def forget_person(
         update(Wish).where(Wish.requested_teacher_id == person.id).values(requested_teacher_id=None)
     )
     mine = or_(Pairing.learner_id == person.id, Pairing.teacher_id == person.id)
-    # The explanation names both people ("Priya (early career, Marketing) can teach...").
-    session.execute(update(Pairing).where(mine).values(explanation=""))
+    # Each side's reasons name the other person and may quote the learner's note.
+    session.execute(update(Pairing).where(mine).values(explanation="", teacher_explanation=""))
     partners = _end_open_pairings(session, person=person, now=now)
     session.execute(
         delete(PairingBlock).where(
