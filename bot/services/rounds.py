@@ -261,7 +261,9 @@ def due_round_key(
     ran = session.scalar(
         select(MatchingRound.id).where(MatchingRound.team_id == team_id, MatchingRound.round_key == key)
     )
-    return None if ran else key
+    # A round scheduled before the workspace installed Flipside is not owed to anyone.
+    installed = settings.workspace.installed_at if settings.workspace is not None else None
+    return None if ran or (installed is not None and installed > latest) else key
 
 
 def due_for_round(session: Session, *, team_id: str, defaults: ProgrammeDefaults, now: datetime) -> bool:
