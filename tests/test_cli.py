@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,7 +72,8 @@ def test_demo_runs_offline_and_prints_the_round_and_the_report(tmp_path):
 def test_match_dry_run_prints_pairs_and_stores_nothing(org):
     result = cli("match", "--dry-run", database_url=org.url)
     assert result.returncode == 0, result.stderr
-    assert "Priya teaches George social media" in result.stdout
+    pair = "Priya (early career, Marketing) teaches George (executive, Finance) social media: "
+    assert pair in result.stdout and "score" not in result.stdout
     again = cli("match", "--dry-run", database_url=org.url)
     assert again.stdout == result.stdout  # nothing was stored: the same round again
 
@@ -153,7 +155,8 @@ def test_a_database_behind_the_latest_revision_is_one_line_naming_migrate(tmp_pa
     result = cli("report", database_url=url)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith("flipside: the database is at revision 0008_forget, behind 0009_tokens:")
+    # "behind" names the latest revision, whichever it is now.
+    assert re.match(r"flipside: the database is at revision 0008_forget, behind 00\d\d_\w+:", result.stderr)
     assert result.stderr.endswith("run `python -m bot migrate`\n")
 
 

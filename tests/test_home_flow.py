@@ -235,7 +235,8 @@ def test_preview_shows_the_dry_run_stores_nothing_and_reports_failure(programme,
     [opened] = programme.fake.calls_to("views.open")  # the waiting modal, filled in by the update
     assert opened.ok and updated.ok
     text = text_of(updated.decoded["view"])
-    assert "Priya teaches George social media" in text and "dry run" in text
+    assert "Priya (early career, Marketing) teaches George (executive, Finance) social media" in text
+    assert "dry run" in text and "score" not in text
     with programme.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Pairing)) == 0
 
