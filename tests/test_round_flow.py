@@ -292,3 +292,24 @@ def test_a_round_scheduled_before_the_programme_was_installed_is_not_owed(two_te
         latest = latest_matching_round(session.get(ProgrammeSettings, "T1"), now=installed)
     assert ticks(flipside, installed + timedelta(minutes=1)) == ["not due"]
     assert ticks(flipside, latest + timedelta(days=7)) != ["not due"]
+
+
+def test_a_pairing_offered_outside_the_round_gets_the_same_reasons(two_teachers):
+    """What a next-teacher offer uses: rounds.plan_one, rounds.propose, enqueue_proposal."""
+    from bot.delivery import pairing_notices
+
+    flipside = two_teachers
+    ask_by_name(flipside, "U2", "U3")
+    now = utcnow()
+    george, sam = person_id(flipside, "U2"), person_id(flipside, "U3")
+    with flipside.db.transaction() as session:
+        settings = profiles.programme_settings(session, team_id="T1", defaults=flipside.settings.programme)
+        wish = session.scalars(select(Wish).where(Wish.person_id == george)).one()
+        plan, match = rounds.plan_one(
+            session, wish=wish, teacher=session.get(Person, sam), settings=settings, now=now
+        )
+        pairing = rounds.propose(session, plan, match, settings=settings, round_id=None, now=now)
+        session.flush()
+        pairing_notices.enqueue_proposal(session, pairing, now=now)
+        assert pairing.teacher_explanation.startswith("George asked for you by name; you are confident in")
+        assert pairing.explanation.startswith("you asked for Sam by name; Sam is confident in social media")

@@ -128,33 +128,15 @@ def plan_round(session: Session, *, team_id: str, settings: ProgrammeSettings, n
     ).all()
     round_input = RoundInput(
         people={
-            person.id: matching.PersonInput(
-                id=person.id,
-                name=person.display_name,
-                career_stage=person.career_stage.rank,
-                department=person.department or None,
+            person.id: _person_input(
+                person,
                 teaching_slots=max(person.capacity - teaching[person.id], 0),
                 can_learn=person.id not in learning,
-                utc_offset_minutes=person.tz_offset_seconds // 60,
             )
             for person in people.values()
         },
-        wishes=[
-            matching.WishInput(
-                id=wish.id,
-                person_id=wish.person_id,
-                topic_id=wish.topic_id,
-                waited_days=max((now - wish.created_at).days, 0),
-                requested_teacher_id=wish.requested_teacher_id,
-            )
-            for wish in wishes.values()
-        ],
-        skills=[
-            matching.SkillInput(
-                id=skill.id, person_id=skill.person_id, topic_id=skill.topic_id, level=skill.level.rank
-            )
-            for skill in skills
-        ],
+        wishes=[_wish_input(wish, now=now) for wish in wishes.values()],
+        skills=[_skill_input(skill) for skill in skills],
         topic_names={topic.id: topic.display_name for topic in topics.values()},
         past_pairs=past,
         blocked_pairs={frozenset(pair) for pair in blocks},
@@ -163,6 +145,60 @@ def plan_round(session: Session, *, team_id: str, settings: ProgrammeSettings, n
         strict_reverse=settings.strict_reverse,
     )
     return RoundPlan(round_input, matching.solve_round(round_input), people, topics, wishes)
+
+
+def _person_input(person: Person, *, teaching_slots: int, can_learn: bool) -> matching.PersonInput:
+    assert person.career_stage is not None
+    return matching.PersonInput(
+        id=person.id,
+        name=person.display_name,
+        career_stage=person.career_stage.rank,
+        department=person.department or None,
+        teaching_slots=teaching_slots,
+        can_learn=can_learn,
+        utc_offset_minutes=person.tz_offset_seconds // 60,
+    )
+
+
+def _wish_input(wish: Wish, *, now: datetime) -> matching.WishInput:
+    return matching.WishInput(
+        id=wish.id,
+        person_id=wish.person_id,
+        topic_id=wish.topic_id,
+        waited_days=max((now - wish.created_at).days, 0),
+        requested_teacher_id=wish.requested_teacher_id,
+    )
+
+
+def _skill_input(skill: Skill) -> matching.SkillInput:
+    return matching.SkillInput(
+        id=skill.id, person_id=skill.person_id, topic_id=skill.topic_id, level=skill.level.rank
+    )
+
+
+def plan_one(
+    session: Session, *, wish: Wish, teacher: Person, settings: ProgrammeSettings, now: datetime
+) -> tuple[RoundPlan, Match]:
+    """A one-way match of this wish with this teacher, outside a round (a next-teacher offer),
+    scored and explainable like a round's. The caller has checked the teacher may teach it
+    (bot.services.availability.teachers_for); this only describes the pair."""
+    learner = session.get(Person, wish.person_id)
+    skill = session.scalars(
+        select(Skill).where(Skill.person_id == teacher.id, Skill.topic_id == wish.topic_id)
+    ).one()
+    topics = {topic.id: topic for topic in session.scalars(select(Topic).where(Topic.id == wish.topic_id))}
+    people = {person.id: person for person in (learner, teacher)}
+    round_input = RoundInput(
+        people={
+            person.id: _person_input(person, teaching_slots=1, can_learn=True) for person in people.values()
+        },
+        wishes=[_wish_input(wish, now=now)],
+        skills=[_skill_input(skill)],
+        topic_names={topic.id: topic.display_name for topic in topics.values()},
+    )
+    [proposal] = matching.make_proposals(round_input, [(round_input.wishes[0], round_input.skills[0])])
+    result = RoundResult(proposals=[proposal], unmatched={})
+    return RoundPlan(round_input, result, people, topics, {wish.id: wish}), Match(proposal)
 
 
 def run_round(
