@@ -105,6 +105,7 @@ class Block(StrEnum):
     PAIRING_LENGTH = "pairing_length"
     REMINDERS = "reminders"
     DEMAND_THRESHOLD = "demand_threshold"
+    REPEAT_WINDOW = "repeat_window"
     PERSON = "person"
 
 

@@ -58,11 +58,16 @@ class Pairing(Base):
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"))
     wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id", ondelete="SET NULL"))
     skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
-    # Two-way exchange: a topic the learner can teach back to the teacher.
+    # A two-way exchange is one pairing: the teacher also learns exchange_topic from the learner,
+    # for the teacher's wish exchange_wish, with the learner's skill exchange_skill.
     exchange_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
+    exchange_wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id", ondelete="SET NULL"))
+    exchange_skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
 
     score: Mapped[float] = mapped_column(Float, default=0.0)
+    # Why, in words, for each side (the learner's, the teacher's); never a score.
     explanation: Mapped[str] = mapped_column(Text, default="")
+    teacher_explanation: Mapped[str] = mapped_column(Text, default="", server_default="")
     is_reverse: Mapped[bool] = mapped_column(Boolean, default=False)
     is_cross_department: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -89,6 +94,13 @@ class Pairing(Base):
     teacher: Mapped[Person] = relationship(foreign_keys=[teacher_id])
     topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])
     exchange_topic: Mapped[Topic | None] = relationship(foreign_keys=[exchange_topic_id])
+
+    @property
+    def is_exchange(self) -> bool:
+        return self.exchange_topic_id is not None
+
+    def explanation_for(self, person_id: int) -> str:
+        return self.explanation if person_id == self.learner_id else self.teacher_explanation
 
     def answer_of(self, person_id: int) -> Answer:
         return self.learner_answer if person_id == self.learner_id else self.teacher_answer

@@ -46,6 +46,8 @@ class ProgrammeSettings(Base):
     checkin_after_days: Mapped[int] = mapped_column(Integer, default=7)
     pairing_max_sessions: Mapped[int] = mapped_column(Integer, default=6)
     pairing_max_days: Mapped[int] = mapped_column(Integer, default=90)
+    # Two people are not paired again, on any topic, for this many weeks (unless asked by name).
+    repeat_window_weeks: Mapped[int] = mapped_column(Integer, default=26, server_default="26")
     # Minutes before a Lunch 'n' Learn to remind attendees, comma-separated ("1440,15").
     lnl_reminder_minutes: Mapped[str] = mapped_column(String(100), default="1440,15")
     lnl_demand_threshold: Mapped[int] = mapped_column(Integer, default=3)

@@ -98,6 +98,7 @@ def fill_every_table(flipside) -> dict[str, int]:
         active = org.pairing(me, george, "social media", at=now - timedelta(days=3))
         active.round_id = round_.id
         active.explanation = "Quilla (early career, Zoology) can learn from George"
+        active.teacher_explanation = f"Quilla's note: \u201c{TYPED['wish note']}\u201d"
         org.meeting(active, at=now - timedelta(days=1), by=me, note=TYPED["meeting note"])
         declined = org.pairing(amara, me, "social media", at=now - timedelta(days=9))
         declined.status, declined.declined_by_id = PairingStatus.DECLINED, me.id

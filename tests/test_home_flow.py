@@ -184,6 +184,7 @@ SETTINGS = {
     Block.PAIRING_LENGTH: payloads.text_input("4 / 60"),
     Block.REMINDERS: payloads.text_input("30"),
     Block.DEMAND_THRESHOLD: {"type": "number_input", "value": "5"},
+    Block.REPEAT_WINDOW: {"type": "number_input", "value": "12"},
 }
 
 
@@ -219,6 +220,7 @@ def test_admin_changes_settings_with_inline_errors_first(programme):
         True,
     )
     assert (saved.pairing_max_sessions, saved.pairing_max_days, saved.lnl_reminder_minutes) == (4, 60, "30")
+    assert saved.repeat_window_weeks == 12
     [published] = programme.fake.wait_for("views.publish")
     assert "<#C0NEW>" in text_of(published.decoded["view"])
 
@@ -235,7 +237,8 @@ def test_preview_shows_the_dry_run_stores_nothing_and_reports_failure(programme,
     [opened] = programme.fake.calls_to("views.open")  # the waiting modal, filled in by the update
     assert opened.ok and updated.ok
     text = text_of(updated.decoded["view"])
-    assert "Priya teaches George social media" in text and "dry run" in text
+    assert "Priya (early career, Marketing) teaches George (executive, Finance) social media" in text
+    assert "dry run" in text and "score" not in text
     with programme.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Pairing)) == 0
 

@@ -20,7 +20,7 @@ from bot.cli.demo_flow import print_demo_flow
 from bot.config import ProgrammeDefaults
 from bot.db import Database
 from bot.delivery import pairing_notices as notices
-from bot.services import insights, learning, pairings, profiles
+from bot.services import insights, learning, pairings, profiles, rounds
 from bot.services.insights import Period
 from bot.views.chart import build_career_stage_chart
 from bot.views.plaintext import blocks_to_text
@@ -61,9 +61,10 @@ def run_demo(*, database_url: str, people: int, seed: int, chart_path: str | Non
 
     _heading("The weekly matching round")
     with database.transaction() as session:
+        listing = round_listing(session, defaults=defaults, now=now)
         summary = notices.run_round_and_notify(session, team_id=TEAM_ID, defaults=defaults, now=now)
     with database.transaction() as session:
-        print_round(session, summary.round_key)
+        print_round(session, summary.round_key, listing)
         print_dms(session, limit=2)
     print_demo_flow(database, team_id=TEAM_ID, defaults=defaults, now=now, heading=_heading)
     extra_sections(database, defaults=defaults, now=now, rng=rng, chart_path=chart_path)
@@ -121,7 +122,45 @@ def print_what_the_bot_knows(session) -> None:
     print(f"  wants to learn: {wishes_of}\n  can teach: {skills_of}")
 
 
-def print_round(session, round_key: str) -> None:
+def round_listing(session, *, defaults: ProgrammeDefaults, now) -> list[str]:
+    """The round's pairs in the third person, with their reasons as phrases (as the admin's dry
+    run shows them). First two colleagues agree to swap topics and someone asks for a teacher by
+    name, as the "Ask for …" buttons do, so the listing shows an exchange and a request."""
+    everyone = list(session.scalars(select(Person).where(Person.team_id == TEAM_ID).order_by(Person.id)))
+    teachers = [person for person in everyone if person.career_stage and learning.skills_of(session, person)]
+    junior = next(p for p in teachers if p.career_stage.rank == 0)
+    senior = next(p for p in teachers if p.career_stage.rank >= 2 and p.department != junior.department)
+    for learner, teacher in ((junior, senior), (senior, junior)):
+        topic = learning.skills_of(session, teacher)[0].topic
+        learning.add_wishes(session, learner, topic.display_name, now=now - timedelta(days=10))
+        _ask_for(session, learner, teacher, topic_id=topic.id)
+    asker = next(
+        p for p in reversed(teachers) if p not in (junior, senior) and learning.open_wishes(session, p)
+    )
+    wish = learning.open_wishes(session, asker)[0]
+    named = next(
+        person
+        for person in session.scalars(
+            select(Person).join(Skill, Skill.person_id == Person.id).where(Skill.topic_id == wish.topic_id)
+        )
+        if person not in (asker, junior, senior) and person.career_stage
+    )
+    _ask_for(session, asker, named, topic_id=wish.topic_id)
+    session.flush()
+    settings = profiles.programme_settings(session, team_id=TEAM_ID, defaults=defaults)
+    plan = rounds.plan_round(session, team_id=TEAM_ID, settings=settings, now=now)
+    return [
+        plan.describe(match)
+        for match in sorted(plan.result.matches, key=lambda m: (-m.score, m.main.wish_id))
+    ]
+
+
+def _ask_for(session, learner: Person, teacher: Person, *, topic_id: int) -> None:
+    wish = session.scalars(select(Wish).where(Wish.person_id == learner.id, Wish.topic_id == topic_id)).one()
+    wish.requested_teacher_id = teacher.id
+
+
+def print_round(session, round_key: str, listing: list[str]) -> None:
     pairings = list(
         session.scalars(select(Pairing).where(Pairing.team_id == TEAM_ID).order_by(Pairing.score.desc()))
     )
@@ -134,18 +173,14 @@ def print_round(session, round_key: str) -> None:
     )
     print(
         f"Round {round_key}: {len(pairings)} pairs for {learners} people with open wishes; "
-        f"{reverse} junior-teaches-senior, {cross} across departments.\n"
+        f"{reverse} junior-teaches-senior, {cross} across departments;"
     )
-    for pairing in pairings[:8]:
-        print(
-            f"• {pairing.teacher.display_name} "
-            f"({pairing.teacher.career_stage.label}, {pairing.teacher.department})"
-            f" teaches {pairing.learner.display_name} ({pairing.learner.career_stage.label}, "
-            f"{pairing.learner.department}) {pairing.topic.display_name}  [score {pairing.score:.2f}]"
-        )
-        print(f"    why: {pairing.explanation}")
-    if len(pairings) > 8:
-        print(f"  … and {len(pairings) - 8} more pairs")
+    exchanges = sum(pairing.is_exchange for pairing in pairings)
+    print(f"{exchanges} of them two-way exchanges (one pairing, both topics).\n")
+    for line in listing[:8]:
+        print(f"• {line}")
+    if len(listing) > 8:
+        print(f"  … and {len(listing) - 8} more pairs")
     unmatched = session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.team_id == TEAM_ID, OutboxMessage.kind == "unmatched")

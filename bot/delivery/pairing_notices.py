@@ -173,11 +173,20 @@ def after_answer(session: Session, change: Change, *, now: datetime) -> None:
 
 
 def run_round_and_notify(
-    session: Session, *, team_id: str, defaults: ProgrammeDefaults, now: datetime, manual: bool = False
+    session: Session,
+    *,
+    team_id: str,
+    defaults: ProgrammeDefaults,
+    now: datetime,
+    manual: bool = False,
+    round_key: str | None = None,
 ) -> rounds.RoundSummary:
-    """The weekly round (or an admin's extra one) with its DMs queued in the same transaction."""
-    runner = rounds.run_extra_round if manual else rounds.run_round
-    summary = runner(session, team_id=team_id, defaults=defaults, now=now)
+    """The weekly round (or an admin's extra one) with its DMs queued in the same transaction.
+    `round_key` names a scheduled round run late (see rounds.due_round_key)."""
+    if manual:
+        summary = rounds.run_extra_round(session, team_id=team_id, defaults=defaults, now=now)
+    else:
+        summary = rounds.run_round(session, team_id=team_id, defaults=defaults, now=now, force_key=round_key)
     for pairing in summary.pairings:
         enqueue_proposal(session, pairing, now=now)
     for wish, reason in summary.unmatched:

@@ -14,15 +14,17 @@ from bot.services.rounds import UNANSWERED_LIMIT
 
 
 def matching_round(ctx: JobContext) -> dict[str, Any]:
-    """Every workspace whose round time has passed this week gets its round, once."""
+    """Every workspace whose latest round time has passed gets that round, once (late, after
+    downtime: the unique round key makes a second tick or process a no-op)."""
 
     def run(team_id: str) -> str:
         now = ctx.now()
         with ctx.database.transaction() as session:
-            if not rounds.due_for_round(session, team_id=team_id, defaults=ctx.settings.programme, now=now):
+            key = rounds.due_round_key(session, team_id=team_id, defaults=ctx.settings.programme, now=now)
+            if key is None:
                 return "not due"
             summary = notices.run_round_and_notify(
-                session, team_id=team_id, defaults=ctx.settings.programme, now=now
+                session, team_id=team_id, defaults=ctx.settings.programme, now=now, round_key=key
             )
             flow_notices.after_round(session, summary, team_id=team_id, now=now)
         ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())

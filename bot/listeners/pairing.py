@@ -113,7 +113,7 @@ def answer_pairing(job: Job) -> None:
             session, change, defaults=context["settings"].programme, now=utcnow()
         )
         pairing_id = change.pairing.id if change.pairing else None
-        topic = change.pairing.topic.display_name if change.pairing else ""
+        topic = views.topics_text(change.pairing) if change.pairing else ""
     if change.outcome == Outcome.DECLINED and pairing_id:
         # First: the trigger id behind the click is only good for 3 seconds.
         try_slack(
@@ -171,7 +171,7 @@ def checkin_met(
         if pairing is None or person.id not in (pairing.learner_id, pairing.teacher_id):
             refusal = OUTCOME_TEXT[Outcome.NOT_YOURS if pairing else Outcome.NOT_FOUND]
         else:
-            topic = pairing.topic.display_name
+            topic = views.topics_text(pairing)
             ghosting.answered(person, now=utcnow())
     if refusal is not None:  # replied outside the transaction: no Slack call holds the database
         _ephemeral(respond, refusal)
@@ -233,7 +233,7 @@ def checkin_done(
         with person_transaction(body, context) as (session, person):
             pairing = session.get(Pairing, pairing_id)
             allowed = pairing is not None and person.id in (pairing.learner_id, pairing.teacher_id)
-            topic = pairing.topic.display_name if pairing else ""
+            topic = views.topics_text(pairing) if pairing else ""
         if not allowed:
             _ephemeral(respond, OUTCOME_TEXT[Outcome.NOT_YOURS])
             return

@@ -40,6 +40,7 @@ TOMBSTONE_PREFIX = "forgotten-"
 PROPOSAL_EXPIRY_RANGE = (1, 60)
 PAIRING_SESSIONS_RANGE = (1, 100)
 PAIRING_DAYS_RANGE = (7, 730)
+REPEAT_WINDOW_WEEKS_RANGE = (0, 520)
 REMINDER_MINUTES_RANGE = (1, 20160)  # up to two weeks before
 MAX_REMINDERS = 5
 DEMAND_THRESHOLD_RANGE = (1, 1000)
@@ -116,6 +117,7 @@ class SettingsField(enum.StrEnum):
     PAIRING_LENGTH = "pairing_length"
     REMINDERS = "reminders"
     DEMAND_THRESHOLD = "demand_threshold"
+    REPEAT_WINDOW = "repeat_window"
 
 
 class SettingsError(FormError):
@@ -134,6 +136,7 @@ class SettingsInput:
     pairing_max_days: int
     lnl_reminder_minutes: tuple[int, ...]  # largest first
     lnl_demand_threshold: int
+    repeat_window_weeks: int | None = None  # None: a form without the field leaves it as it is
 
 
 @dataclass
@@ -185,6 +188,14 @@ def parse_settings(values: Mapping[str, Any]) -> SettingsInput:
         "The threshold",
         DEMAND_THRESHOLD_RANGE,
     )
+    raw_window = values.get(SettingsField.REPEAT_WINDOW)
+    window = (
+        None
+        if raw_window is None
+        else check.whole(
+            SettingsField.REPEAT_WINDOW, raw_window, "The repeat window", REPEAT_WINDOW_WEEKS_RANGE
+        )
+    )
     if check.errors:
         raise SettingsError(check.errors)
     assert clock is not None
@@ -199,6 +210,7 @@ def parse_settings(values: Mapping[str, Any]) -> SettingsInput:
         pairing_max_days=days,
         lnl_reminder_minutes=reminders,
         lnl_demand_threshold=threshold,
+        repeat_window_weeks=window,
     )
 
 
@@ -243,6 +255,8 @@ def save_settings(
     settings.pairing_max_days = data.pairing_max_days
     settings.lnl_reminder_minutes = ",".join(str(minutes) for minutes in data.lnl_reminder_minutes)
     settings.lnl_demand_threshold = data.lnl_demand_threshold
+    if data.repeat_window_weeks is not None:
+        settings.repeat_window_weeks = data.repeat_window_weeks
     session.flush()
     return settings
 
@@ -318,8 +332,8 @@ def forget_person(
         update(Wish).where(Wish.requested_teacher_id == person.id).values(requested_teacher_id=None)
     )
     mine = or_(Pairing.learner_id == person.id, Pairing.teacher_id == person.id)
-    # The explanation names both people ("Priya (early career, Marketing) can teach...").
-    session.execute(update(Pairing).where(mine).values(explanation=""))
+    # Each side's reasons name the other person and may quote the learner's note.
+    session.execute(update(Pairing).where(mine).values(explanation="", teacher_explanation=""))
     partners = _end_open_pairings(session, person=person, now=now)
     session.execute(
         delete(PairingBlock).where(

@@ -48,12 +48,15 @@ def _blocked_with(session: Session, *, team_id: str, person_id: int) -> set[int]
 def _open_teaching_counts(
     session: Session, *, team_id: str, teacher_ids: Iterable[int] | None = None
 ) -> Counter[int]:
-    query = select(Pairing.teacher_id).where(
-        Pairing.team_id == team_id, Pairing.status.in_([PairingStatus.PROPOSED, PairingStatus.ACTIVE])
-    )
+    open_ = (Pairing.team_id == team_id, Pairing.status.in_([PairingStatus.PROPOSED, PairingStatus.ACTIVE]))
+    query = select(Pairing.teacher_id).where(*open_)
+    # In a two-way exchange the learner teaches too.
+    exchange_query = select(Pairing.learner_id).where(*open_, Pairing.exchange_topic_id.is_not(None))
     if teacher_ids is not None:
-        query = query.where(Pairing.teacher_id.in_(list(teacher_ids)))
-    return Counter(session.scalars(query))
+        ids = list(teacher_ids)
+        query = query.where(Pairing.teacher_id.in_(ids))
+        exchange_query = exchange_query.where(Pairing.learner_id.in_(ids))
+    return Counter([*session.scalars(query), *session.scalars(exchange_query)])
 
 
 def teachers_for(

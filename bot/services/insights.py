@@ -568,6 +568,8 @@ def _current_pairings(session: Session, *, person: Person) -> tuple[PairingLine,
     lines = []
     for pairing, topic, other, count in rows:
         learning = pairing.learner_id == person.id
+        if pairing.exchange_topic is not None:  # a two-way exchange: both topics, one pairing
+            topic = f"{topic} and {pairing.exchange_topic.display_name}"
         lines.append(
             PairingLine(
                 id=pairing.id,

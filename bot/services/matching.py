@@ -6,17 +6,22 @@ Capacity rules (chosen so the problem stays bipartite and can be solved exactly)
 - a person LEARNS at most one topic per round (one of their wishes), and only if `can_learn`;
 - a person TEACHES at most `teaching_slots` pairs per round;
 - a person may learn in one pair and teach in another in the same round;
-- never a self pair, never a repeat of `past_pairs` (learner, teacher, topic), never a pair in
-  `blocked_pairs` or `current_pairs`; in `strict_reverse` mode the teacher must be at an earlier
-  career stage than the learner.
+- never a self pair, never a pair in `blocked_pairs` or `current_pairs`; never a repeat of
+  `past_pairs` (learner, teacher, topic) nor of `recent_partners` (paired on any topic within the
+  programme's repeat window), unless the learner asked for that teacher by name; in
+  `strict_reverse` mode the teacher must be at an earlier career stage than the learner.
 
 Formulation: rows are learners, columns are teacher capacity slots (a teacher with two free slots
 owns two identical columns), and every row has one private dummy column meaning "not matched this
 round". Each learner-teacher edge carries the best score over the learner's wishes that teacher
-can teach, so a two-way exchange bonus is folded into the edge weight. scipy's sparse
-Jonker-Volgenant solver (LAPJVsp) then finds the maximum total score. Candidate lists are first
-pruned to the best `candidates_per_wish` teachers per wish; the optimum is exact over the kept
-candidates.
+can teach. scipy's sparse Jonker-Volgenant solver (LAPJVsp) then finds the maximum total score.
+Candidate lists are first pruned to the best `candidates_per_wish` teachers per wish (a requested
+teacher is always among them when allowed); the optimum is exact over the kept candidates.
+
+A two-way exchange (A learns from B, and B learns from A) is the two mirror edges chosen together:
+it takes both people's learning row and one teaching slot of each, exactly what the two one-way
+edges take, and it scores the sum of its two directions. So the assignment stays a plain bipartite
+one and the solver stays exact; `RoundResult.matches` then presents mirror edges as one exchange.
 
 Scores are whole points. LAPJVsp grows a shortest-path tree per row and scans every column once
 per distinct path length it reaches; integer sums make equal lengths exactly equal, so it
@@ -88,7 +93,7 @@ class ScoreWeights:
     cross_department: int = 4  # both departments known and different
     working_hours: int = 4  # at full overlap of the two 09:00-17:00 days, pro rata below
     teacher_level: int = 1  # per level above basics (confident 1, expert 2)
-    two_way_exchange: int = 6  # the learner can teach the teacher something they wish for
+    requested_teacher: int = 40  # the learner asked for this teacher by name: beats every other term
     waiting: int = 4  # at waiting_cap_days and beyond, pro rata below
     waiting_cap_days: int = 84  # 12 weeks
 
@@ -107,7 +112,7 @@ class ScoreWeights:
         level = self.teacher_level * (max(SKILL_LEVELS) - 1)
         return (
             self.match + career + self.cross_department + self.working_hours + level
-            + self.two_way_exchange + self.waiting
+            + self.requested_teacher + self.waiting
         )  # fmt: skip
 
 
@@ -134,6 +139,7 @@ class WishInput:
     person_id: int
     topic_id: int
     waited_days: int
+    requested_teacher_id: int | None = None  # a colleague the learner asked for by name
 
     def __post_init__(self) -> None:
         if self.waited_days < 0:
@@ -162,6 +168,8 @@ class RoundInput:
     topic_names: Mapping[int, str] = field(default_factory=dict)
     past_pairs: AbstractSet[tuple[int, int, int]] = frozenset()  # (learner, teacher, topic)
     blocked_pairs: AbstractSet[frozenset[int]] = frozenset()  # never pair these two
+    # Paired on any topic within the repeat window: not again, unless the learner asks by name.
+    recent_partners: AbstractSet[frozenset[int]] = frozenset()
     current_pairs: AbstractSet[frozenset[int]] = frozenset()  # paired now; not again now
     strict_reverse: bool = False
     weights: ScoreWeights = ScoreWeights()
@@ -180,19 +188,21 @@ class ScoreBreakdown:
     cross_department: int
     working_hours: int
     teacher_level: int
-    two_way_exchange: int
+    requested_teacher: int
     waiting: int
 
     @property
     def total(self) -> int:
         return (
             self.match + self.career + self.cross_department + self.working_hours
-            + self.teacher_level + self.two_way_exchange + self.waiting
+            + self.teacher_level + self.requested_teacher + self.waiting
         )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Proposal:
+    """One direction: the owner of `skill_id` teaches `topic_id` to the owner of `wish_id`."""
+
     wish_id: int
     skill_id: int
     learner_id: int
@@ -200,18 +210,48 @@ class Proposal:
     topic_id: int
     score: float
     breakdown: ScoreBreakdown
-    exchange_skill_id: int | None  # the learner's skill on a topic the teacher wishes for
-    exchange_topic_id: int | None
+
+    @property
+    def requested(self) -> bool:
+        return self.breakdown.requested_teacher > 0
+
+
+@dataclass(frozen=True)
+class Match:
+    """What two people are offered: one direction, or an exchange of two (`back` is the teacher
+    learning from the learner). An exchange is one pairing, one proposal each."""
+
+    main: Proposal
+    back: Proposal | None = None
+
+    @property
+    def score(self) -> float:
+        return self.main.score + (self.back.score if self.back else 0)
 
 
 @dataclass(frozen=True)
 class RoundResult:
-    proposals: list[Proposal]  # ordered by wish id
+    proposals: list[Proposal]  # one per direction, ordered by wish id
     unmatched: dict[int, UnmatchedReason]  # wish id -> why it got no teacher
 
     @property
     def total_score(self) -> float:
         return float(sum(proposal.score for proposal in self.proposals))
+
+    @cached_property
+    def matches(self) -> list[Match]:
+        """The proposals as people receive them: mirror directions (A teaches B, B teaches A)
+        become one exchange led by the direction with the lower wish id. A person learns once
+        per round, so a direction has at most one mirror."""
+        by_people = {(p.learner_id, p.teacher_id): p for p in self.proposals}
+        matches = []
+        for proposal in self.proposals:
+            mirror = by_people.get((proposal.teacher_id, proposal.learner_id))
+            if mirror is None:
+                matches.append(Match(proposal))
+            elif proposal.wish_id < mirror.wish_id:
+                matches.append(Match(proposal, mirror))
+        return matches
 
 
 @dataclass(frozen=True, eq=False)
@@ -272,12 +312,13 @@ class RoundIndex:
     utc_offset: np.ndarray
     slots: np.ndarray
     can_learn: np.ndarray
-    has_exclusions: np.ndarray  # has blocked, current or past partners as a learner
+    has_exclusions: np.ndarray  # has blocked, current, past or recent partners as a learner
     wishes: list[WishInput]  # sorted by id; a wish's rank is its position here
     wish_ids: np.ndarray
     wish_person_rows: np.ndarray
     wish_topic_ids: np.ndarray
     wish_waited_days: np.ndarray
+    wish_requested_rows: np.ndarray  # person row of the requested teacher, -1 for none
     # One entry per (topic, teacher): their highest-level skill (lowest id on a tie), sorted
     # by topic then person; topic_teachers gives each topic's slice.
     teacher_skill_ids: np.ndarray
@@ -291,6 +332,7 @@ class RoundIndex:
     skills_by_person: dict[int, list[SkillInput]]
     excluded_partners: dict[int, set[int]]  # blocked or currently paired, both directions
     past_teachers: dict[tuple[int, int], set[int]]  # (learner, topic) -> former teachers
+    recent_partners: dict[int, set[int]]  # paired within the repeat window, both directions
     longest_wait: dict[int, dict[int, int]]  # person -> topic -> longest wait of an open wish
 
     @classmethod
@@ -319,8 +361,12 @@ class RoundIndex:
         past_teachers: dict[tuple[int, int], set[int]] = defaultdict(set)
         for learner_id, teacher_id, topic_id in round_input.past_pairs:
             past_teachers[learner_id, topic_id].add(teacher_id)
+        recent_partners: dict[int, set[int]] = defaultdict(set)
+        for pair in round_input.recent_partners:
+            for person_id in pair:
+                recent_partners[person_id].update(pair - {person_id})
         has_exclusions = np.zeros(len(people), dtype=bool)
-        excluded_learners = {*excluded_partners, *(learner for learner, _ in past_teachers)}
+        excluded_learners = {*excluded_partners, *recent_partners, *(learner for learner, _ in past_teachers)}
         has_exclusions[[position[p] for p in excluded_learners if p in position]] = True
 
         teachers = _TeacherTable.build(skills, position)
@@ -338,6 +384,9 @@ class RoundIndex:
             wish_person_rows=_column((position[w.person_id] for w in wishes), len(wishes)),
             wish_topic_ids=_column((w.topic_id for w in wishes), len(wishes)),
             wish_waited_days=_column((w.waited_days for w in wishes), len(wishes)),
+            wish_requested_rows=_column(
+                (position.get(w.requested_teacher_id, -1) for w in wishes), len(wishes)
+            ),
             teacher_skill_ids=teachers.skill_ids,
             teacher_rows=teachers.rows,
             teacher_levels=teachers.levels,
@@ -352,15 +401,19 @@ class RoundIndex:
             skills_by_person=dict(skills_by_person),
             excluded_partners=dict(excluded_partners),
             past_teachers=dict(past_teachers),
+            recent_partners=dict(recent_partners),
             longest_wait=dict(longest_wait),
         )
 
-    def is_allowed(self, round_input: RoundInput, learner_id: int, skill: SkillInput) -> bool:
-        """May this skill's owner teach this learner its topic at all (capacity aside)?"""
-        teacher_id = skill.person_id
+    def is_allowed(self, round_input: RoundInput, wish: WishInput, skill: SkillInput) -> bool:
+        """May this skill's owner teach this wish's topic to its owner at all (capacity aside)?"""
+        teacher_id, learner_id = skill.person_id, wish.person_id
         if teacher_id == learner_id or teacher_id in self.excluded_partners.get(learner_id, ()):
             return False
-        if teacher_id in self.past_teachers.get((learner_id, skill.topic_id), ()):
+        repeat = teacher_id in self.past_teachers.get(
+            (learner_id, skill.topic_id), ()
+        ) or teacher_id in self.recent_partners.get(learner_id, ())
+        if repeat and wish.requested_teacher_id != teacher_id:
             return False
         if round_input.strict_reverse:
             learner, teacher = round_input.people[learner_id], round_input.people[teacher_id]
@@ -466,36 +519,18 @@ def _waiting_points(weights: ScoreWeights, waited_days: ArrayLike) -> np.ndarray
     return _pro_rata(weights.waiting, capped, weights.waiting_cap_days)
 
 
-def find_exchange(
-    round_input: RoundInput, learner_id: int, teacher_id: int, topic_id: int
-) -> SkillInput | None:
-    """The learner's skill on a topic the teacher has an open wish for (other than the topic
-    being taught), or None. Best: highest level, then the teacher's longest wait, then the
-    lowest topic id and skill id. Exchanges are informal, so capacity and strict mode do not
-    apply to them."""
-    index = round_input.index
-    teacher_waits = index.longest_wait.get(teacher_id, {})
-    options = [
-        skill
-        for skill in index.skills_by_person.get(learner_id, ())
-        if skill.topic_id in teacher_waits and skill.topic_id != topic_id
-    ]
-    if not options:
-        return None
-    return min(options, key=lambda s: (-s.level, -teacher_waits[s.topic_id], s.topic_id, s.id))
+def _requested_points(weights: ScoreWeights, wish: WishInput, teacher_id: int) -> int:
+    return weights.requested_teacher if wish.requested_teacher_id == teacher_id else 0
 
 
-def score_pair(
-    round_input: RoundInput, wish: WishInput, skill: SkillInput
-) -> tuple[ScoreBreakdown, SkillInput | None]:
-    """Score the owner of `skill` teaching `wish` to its owner. Returns the breakdown and the
-    exchange skill that earned the two-way bonus, if any. Constraints are not checked here."""
+def score_pair(round_input: RoundInput, wish: WishInput, skill: SkillInput) -> ScoreBreakdown:
+    """Score the owner of `skill` teaching `wish` to its owner. Constraints are not checked here."""
     return score_pairs(round_input, [(wish, skill)])[0]
 
 
 def score_pairs(
     round_input: RoundInput, pairs: Sequence[tuple[WishInput, SkillInput]]
-) -> list[tuple[ScoreBreakdown, SkillInput | None]]:
+) -> list[ScoreBreakdown]:
     """score_pair for many pairs at once, with the person terms computed as arrays."""
     weights, index = round_input.weights, round_input.index
     learners = np.array([index.position[wish.person_id] for wish, _ in pairs], dtype=np.int64)
@@ -507,29 +542,23 @@ def score_pairs(
         np.array([skill.level for _, skill in pairs], dtype=np.int64),
     )
     waiting = _waiting_points(weights, np.array([w.waited_days for w, _ in pairs], dtype=np.int64))
-    exchanges = [
-        find_exchange(round_input, wish.person_id, skill.person_id, wish.topic_id) for wish, skill in pairs
-    ]
     return [
-        (
-            ScoreBreakdown(
-                match=weights.match,
-                career=career_pts,
-                cross_department=cross_pts,
-                working_hours=hours_pts,
-                teacher_level=level_pts,
-                two_way_exchange=weights.two_way_exchange if exchange else 0,
-                waiting=waiting_pts,
-            ),
-            exchange,
+        ScoreBreakdown(
+            match=weights.match,
+            career=career_pts,
+            cross_department=cross_pts,
+            working_hours=hours_pts,
+            teacher_level=level_pts,
+            requested_teacher=_requested_points(weights, wish, skill.person_id),
+            waiting=waiting_pts,
         )
-        for career_pts, cross_pts, hours_pts, level_pts, waiting_pts, exchange in zip(
+        for (wish, skill), career_pts, cross_pts, hours_pts, level_pts, waiting_pts in zip(
+            pairs,
             career.tolist(),
             cross.tolist(),
             hours.tolist(),
             level.tolist(),
             waiting.tolist(),
-            exchanges,
             strict=True,
         )
     ]
@@ -569,32 +598,19 @@ class _SearchContext:
     tie_bits: int
     profile: np.ndarray  # person row -> profile code; one code per (stage, department, offset)
     profile_values: np.ndarray  # profile code -> (stage, department, offset)
-    topic_row: dict[int, int]  # topic id -> column of `wishes_topic`
-    wishes_topic: np.ndarray  # (people, topics + 1) bool; the last column stays False (padding)
-    skill_topic_rows: np.ndarray  # (people, most skills) topic columns, padded with the last
     person_hash: np.ndarray  # person row -> int32 tie-break in the low `tie_bits` bits
 
     @classmethod
     def build(cls, round_input: RoundInput) -> _SearchContext:
         index = round_input.index
-        n_people = len(index.person_ids)
         triples = np.stack([index.stage, index.department, index.utc_offset], axis=1)
         profile_values, profile = np.unique(triples, axis=0, return_inverse=True)
-        topic_ids = sorted({*index.wish_topic_ids.tolist(), *index.topic_teachers})
-        topic_row = {topic_id: row for row, topic_id in enumerate(topic_ids)}
-        padding = len(topic_ids)
-        wishes_topic = np.zeros((n_people, padding + 1), dtype=bool)
-        wish_topic_rows = np.searchsorted(topic_ids, index.wish_topic_ids)
-        wishes_topic[index.wish_person_rows, wish_topic_rows] = True
         tie_bits = _KEY_BITS - round_input.weights.max_total().bit_length()
         return cls(
             round_input=round_input,
             tie_bits=tie_bits,
             profile=profile.reshape(-1),
             profile_values=profile_values,
-            topic_row=topic_row,
-            wishes_topic=wishes_topic,
-            skill_topic_rows=_skill_topic_rows(index, topic_row, padding),
             person_hash=_hash_bits(index.person_ids, tie_bits, salt=2),
         )
 
@@ -618,15 +634,6 @@ class _SearchContext:
         return np.left_shift(points, self.tie_bits).astype(np.int32)
 
 
-def _skill_topic_rows(index: RoundIndex, topic_row: dict[int, int], padding: int) -> np.ndarray:
-    """(people, most skills) topic rows of each person's skills, padded with `padding`."""
-    most_skills = max((len(skills) for skills in index.skills_by_person.values()), default=1)
-    table = np.full((len(index.person_ids), most_skills), padding)
-    for person_id, skills in index.skills_by_person.items():
-        table[index.position[person_id], : len(skills)] = [topic_row[s.topic_id] for s in skills]
-    return table
-
-
 @dataclass(frozen=True, eq=False)
 class _EdgeChunk:
     wish_ranks: np.ndarray
@@ -648,6 +655,7 @@ class _TopicBlock:
     first_teacher_entry: int  # columns are index.teacher_* entries from here on
     teacher_rows: np.ndarray  # person rows of the teachers, ascending
     levels: np.ndarray
+    requested_columns: np.ndarray  # per row, the column of the teacher asked for by name, or -1
     excluded_rows: np.ndarray  # (row, column) cells that may never be paired
     excluded_columns: np.ndarray
 
@@ -663,7 +671,10 @@ class _TopicBlock:
         teacher_rows = index.teacher_rows[teachers]
         wish_ids = index.wish_ids[wish_ranks]
         waiting = _waiting_points(round_input.weights, index.wish_waited_days[wish_ranks])
-        excluded_rows, excluded_columns = _excluded_cells(index, topic_id, learner_rows, teacher_rows)
+        excluded_rows, excluded_columns = _excluded_cells(
+            index, topic_id, wish_ranks, learner_rows, teacher_rows
+        )
+        requested_columns = _columns_of(teacher_rows, index.wish_requested_rows[wish_ranks])
         return cls(
             context=context,
             topic_id=topic_id,
@@ -675,6 +686,7 @@ class _TopicBlock:
             first_teacher_entry=teachers.start,
             teacher_rows=teacher_rows,
             levels=index.teacher_levels[teachers],
+            requested_columns=requested_columns,
             excluded_rows=excluded_rows,
             excluded_columns=excluded_columns,
         )
@@ -685,7 +697,6 @@ class _TopicBlock:
         n_rows, n_columns = len(self.wish_ids), len(self.teacher_rows)
         if n_columns == 0:
             return [], {int(wish_id): UnmatchedReason.NO_TEACHER for wish_id in self.wish_ids}
-        exchange_bits = self._teachers_wishing_by_topic()
         exclusions_per_row = np.bincount(self.excluded_rows, minlength=n_rows)
         has_candidate = np.zeros(n_rows, dtype=bool)
         chunks = []
@@ -693,7 +704,7 @@ class _TopicBlock:
         for start in range(self._first_hopeful_row(), n_rows, rows_per_chunk):
             rows = slice(start, min(start + rows_per_chunk, n_rows))
             places = candidates_per_wish + int(exclusions_per_row[rows].max())
-            keys, columns = self._keys(rows, exchange_bits, places)
+            keys, columns = self._keys(rows, places)
             chunk, found = self._best_keys(rows, keys, columns, candidates_per_wish)
             chunks.append(chunk)
             has_candidate[rows] = found
@@ -712,7 +723,7 @@ class _TopicBlock:
         youngest = index.stage[with_slots].min()
         return int(np.searchsorted(index.stage[self.learner_rows], youngest, side="right"))
 
-    def _keys(self, rows: slice, exchange_bits: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
+    def _keys(self, rows: slice, places: int) -> tuple[np.ndarray, np.ndarray]:
         """Keys of these rows against the columns that can make their best `places`, and those
         columns. Without the waiting points: they are the same along a row, so they cannot
         change its ranking and are added after selection.
@@ -722,17 +733,19 @@ class _TopicBlock:
         candidates; this way each wish sees its own deterministic order among equals.
         """
         profiles, inverse = np.unique(self.context.profile[self.learner_rows[rows]], return_inverse=True)
-        # Learners who share a profile score every teacher alike (apart from the exchange),
-        # so the person terms are computed once per profile, then copied to rows.
+        # Learners who share a profile score every teacher alike (apart from a request by
+        # name), so the person terms are computed once per profile, then copied to rows.
         base_keys = self._base_keys(profiles)
-        columns = self._columns_within_reach(base_keys, places)
+        requested = self.requested_columns[rows]
+        columns = self._columns_within_reach(base_keys, places, requested)
         keys = base_keys[:, columns][inverse.reshape(-1)]
-        exchange = self._exchange(rows, exchange_bits)[:, columns]
-        exchange_key = self.context.points_key(self.context.round_input.weights.two_way_exchange)
-        np.add(keys, exchange_key, out=keys, where=exchange)
-        in_rows = (self.excluded_rows >= rows.start) & (self.excluded_rows < rows.stop)
         column_of = np.full(len(self.teacher_rows), -1)
         column_of[columns] = np.arange(len(columns))
+        asking = np.flatnonzero(requested >= 0)
+        # A forbidden key stays below zero with the bonus added: the bonus never lifts it.
+        bonus = self.context.points_key(self.context.round_input.weights.requested_teacher)
+        keys[asking, column_of[requested[asking]]] += bonus
+        in_rows = (self.excluded_rows >= rows.start) & (self.excluded_rows < rows.stop)
         excluded_columns = column_of[self.excluded_columns[in_rows]]
         kept = excluded_columns >= 0
         excluded_rows = self.excluded_rows[in_rows][kept] - rows.start
@@ -740,20 +753,21 @@ class _TopicBlock:
         keys ^= self.wish_hash[rows, None]
         return keys, columns
 
-    def _columns_within_reach(self, base_keys: np.ndarray, places: int) -> np.ndarray:
-        """The columns that can be among the best `places` for some profile. For a profile,
-        at least `places` columns score at least its cut (the places-th best person terms);
-        with at most `places` - candidates_per_wish of them excluded for any row, a column
-        whose person terms plus the largest exchange bonus stay below the cut can never be a
-        candidate. Skipping them saves a third of the work on a large round; the result is the
+    def _columns_within_reach(self, base_keys: np.ndarray, places: int, requested: np.ndarray) -> np.ndarray:
+        """The columns that can be among the best `places` for some profile, and the requested
+        teachers. For a profile, at least `places` columns score at least its cut (the
+        places-th best person terms); with at most `places` - candidates_per_wish of them
+        excluded for any row, a column below the cut can never be a candidate unless a request
+        lifts it. Skipping them saves a third of the work on a large round; the result is the
         same."""
         n_columns = base_keys.shape[1]
         if places >= n_columns:
             return np.arange(n_columns)
         scores = base_keys >> self.context.tie_bits
         cut = np.partition(scores, n_columns - places, axis=1)[:, n_columns - places]
-        exchange_points = self.context.round_input.weights.two_way_exchange
-        return np.flatnonzero((scores + exchange_points >= cut[:, None]).any(axis=0))
+        within = (scores >= cut[:, None]).any(axis=0)
+        within[requested[requested >= 0]] = True
+        return np.flatnonzero(within)
 
     def _base_keys(self, profiles: np.ndarray) -> np.ndarray:
         """Keys of the person terms per learner profile and teacher, teacher hash included."""
@@ -771,22 +785,6 @@ class _TopicBlock:
         keys = self.context.points_key(base) | self.context.person_hash[rows]
         return np.where(allowed, keys, _NOT_ALLOWED_KEY)
 
-    def _teachers_wishing_by_topic(self) -> np.ndarray:
-        """(topics + 1, teachers / 8) bits: which teachers wish for each topic, other than this
-        one (nobody swaps a topic for itself). Packed 8 to a byte so the per-row gathers and
-        ORs of the exchange test touch an eighth of the memory."""
-        wishes = self.context.wishes_topic[self.teacher_rows]
-        wishes[:, self.context.topic_row[self.topic_id]] = False
-        return np.ascontiguousarray(np.packbits(wishes, axis=0).T)
-
-    def _exchange(self, rows: slice, exchange_bits: np.ndarray) -> np.ndarray:
-        """Does each learner have a skill on some other topic each teacher wishes for?"""
-        skill_rows = self.context.skill_topic_rows[self.learner_rows[rows]]
-        exchange = exchange_bits[skill_rows[:, 0]]
-        for column in range(1, skill_rows.shape[1]):
-            exchange |= exchange_bits[skill_rows[:, column]]
-        return np.unpackbits(exchange, axis=1, count=len(self.teacher_rows)).view(bool)
-
     def _best_keys(
         self, rows: slice, keys: np.ndarray, columns: np.ndarray, candidates_per_wish: int
     ) -> tuple[_EdgeChunk, np.ndarray]:
@@ -797,7 +795,7 @@ class _TopicBlock:
         else:
             best_columns = np.broadcast_to(np.arange(n_columns), keys.shape)
         best_scores = np.take_along_axis(keys, best_columns, axis=1) >> self.context.tie_bits
-        usable = best_scores >= 0  # exchange points never lift a forbidden key above zero
+        usable = best_scores >= 0
         picked_rows, picks = np.nonzero(usable)
         picked_columns = columns[best_columns[picked_rows, picks]]
         chunk = _EdgeChunk(
@@ -836,11 +834,24 @@ class _TopicBlock:
         return reasons
 
 
+def _columns_of(teacher_rows: np.ndarray, person_rows: np.ndarray) -> np.ndarray:
+    """The column of each person among the (ascending) teacher rows, -1 if not a teacher."""
+    if len(teacher_rows) == 0:
+        return np.full(len(person_rows), -1)
+    at = np.minimum(np.searchsorted(teacher_rows, person_rows), len(teacher_rows) - 1)
+    return np.where((person_rows >= 0) & (teacher_rows[at] == person_rows), at, -1)
+
+
 def _excluded_cells(
-    index: RoundIndex, topic_id: int, learner_rows: np.ndarray, teacher_rows: np.ndarray
+    index: RoundIndex,
+    topic_id: int,
+    wish_ranks: np.ndarray,
+    learner_rows: np.ndarray,
+    teacher_rows: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) cells of a topic block that may never be paired: the learner themself,
-    and past, blocked and current partners."""
+    blocked and current partners, and repeats (past on this topic, or recent on any) other
+    than the teacher the wish asks for by name."""
     rows: list[int] = []
     columns: list[int] = []
     if len(teacher_rows):
@@ -852,9 +863,11 @@ def _excluded_cells(
     column_of = {row: column for column, row in enumerate(teacher_rows.tolist())}
     for row in np.flatnonzero(index.has_exclusions[learner_rows]).tolist():
         learner_id = int(index.person_ids[learner_rows[row]])
-        partners = index.excluded_partners.get(learner_id, _NO_ONE) | index.past_teachers.get(
-            (learner_id, topic_id), _NO_ONE
+        repeats = index.past_teachers.get((learner_id, topic_id), _NO_ONE) | index.recent_partners.get(
+            learner_id, _NO_ONE
         )
+        requested = index.wishes[int(wish_ranks[row])].requested_teacher_id
+        partners = index.excluded_partners.get(learner_id, _NO_ONE) | (repeats - {requested})
         for partner in partners - {learner_id}:
             column = column_of.get(index.position.get(partner, -1))
             if column is not None:
@@ -1055,10 +1068,8 @@ def make_proposals(round_input: RoundInput, pairs: Sequence[tuple[WishInput, Ski
             topic_id=wish.topic_id,
             score=float(breakdown.total),
             breakdown=breakdown,
-            exchange_skill_id=exchange.id if exchange else None,
-            exchange_topic_id=exchange.topic_id if exchange else None,
         )
-        for (wish, skill), (breakdown, exchange) in zip(pairs, score_pairs(round_input, pairs), strict=True)
+        for (wish, skill), breakdown in zip(pairs, score_pairs(round_input, pairs), strict=True)
     ]
 
 
@@ -1149,7 +1160,7 @@ def _random_teacher(
     teachers = index.teachers_by_topic.get(wish.topic_id, [])
 
     def fits(skill: SkillInput) -> bool:
-        return free_slots[skill.person_id] > 0 and index.is_allowed(round_input, wish.person_id, skill)
+        return free_slots[skill.person_id] > 0 and index.is_allowed(round_input, wish, skill)
 
     for _ in range(min(_RANDOM_TEACHER_ATTEMPTS, len(teachers))):
         skill = teachers[rng.randrange(len(teachers))]
@@ -1160,37 +1171,165 @@ def _random_teacher(
 
 
 # --------------------------------------------------------------------------------------------
-# Explanations
+# Why, in words. Phrases, never points: people are told what made the match, not its score.
+# Plain text: escape it before it goes into mrkdwn.
+
+_LEVEL_WORDS = {1: "can show the basics of", 2: "is confident in", 3: "is an expert in"}
+_YOUR_LEVEL_WORDS = {1: "can show the basics of", 2: "are confident in", 3: "are an expert in"}
+
+
+@dataclass(frozen=True)
+class _Words:
+    """Names and descriptions of a round's people and topics, for one reader (None: a third
+    person, such as the admin's dry run)."""
+
+    round_input: RoundInput
+    reader_id: int | None
+    stage_names: Sequence[str]
+
+    def name(self, person_id: int) -> str:
+        return "you" if person_id == self.reader_id else self.round_input.people[person_id].name
+
+    def about(self, person_id: int) -> str:
+        person = self.round_input.people[person_id]
+        stage = _stage_name(person.career_stage, self.stage_names)
+        return (
+            f"{person.name} ({stage}, {person.department})"
+            if person.department
+            else f"{person.name} ({stage})"
+        )
+
+    def topic(self, topic_id: int) -> str:
+        return _topic_name(self.round_input.topic_names, topic_id)
+
+
+def reasons(
+    match: Match,
+    round_input: RoundInput,
+    *,
+    reader_id: int | None,
+    notes: Mapping[int, str] | None = None,
+    stage_names: Sequence[str] = DEFAULT_STAGE_NAMES,
+) -> list[str]:
+    """Why these two, as phrases for `reader_id` (either side) or for a third person (None):
+    a request by name, an exchange, the teacher's skill and level, junior-teaches-senior,
+    another department, the learner's note (wish id -> note), the wait, working hours."""
+    words = _Words(round_input, reader_id, stage_names)
+    people = round_input.people
+    main, back = match.main, match.back
+    learner, teacher = main.learner_id, main.teacher_id
+    phrases = []
+    for proposal in (main, back) if back else (main,):
+        if proposal.requested:
+            asker, asked = proposal.learner_id, proposal.teacher_id
+            if asker == reader_id:
+                phrases.append(f"you asked for {words.name(asked)} by name")
+            else:
+                phrases.append(f"{words.name(asker)} asked for {words.name(asked)} by name")
+    if back is not None:
+        phrases.append(_exchange_phrase(words, main, back))
+    for proposal in (main, back) if back else (main,):
+        phrases.append(_skill_phrase(words, proposal))
+    career = _career_phrase(words, people[learner], people[teacher], either_way=back is not None)
+    if career:
+        phrases.append(career)
+    departments = (people[learner].department, people[teacher].department)
+    if None not in departments and departments[0] != departments[1]:
+        other = teacher if reader_id == learner else learner
+        phrases.append(
+            "other department"
+            if reader_id is None
+            else f"other department: {words.name(other)} is in {people[other].department}"
+        )
+    for proposal in (main, back) if back else (main,):
+        note = (notes or {}).get(proposal.wish_id)
+        if note and proposal.learner_id != reader_id:
+            phrases.append(f"{people[proposal.learner_id].name}'s note: \u201c{note}\u201d")
+    wish = round_input.index.wishes_by_id[main.wish_id]
+    if reader_id == learner:
+        phrases.append(f"you asked for it {_time_ago(wish.waited_days)}")
+    elif reader_id is None and wish.waited_days >= 14:
+        phrases.append(
+            f"{people[learner].name} has waited {_time_ago(wish.waited_days).removesuffix(' ago')}"
+        )
+    overlap = int(
+        working_hours_overlap_minutes(people[learner].utc_offset_minutes, people[teacher].utc_offset_minutes)
+    )
+    whose = "your" if reader_id is not None else "their"
+    if overlap == 0:
+        phrases.append(f"{whose} working hours do not overlap, so plan around time zones")
+    elif overlap < WORKDAY_MINUTES:
+        phrases.append(f"{whose} working days overlap by {_hours(overlap)}")
+    return phrases
 
 
 def explain(
-    proposal: Proposal,
+    match: Match,
     round_input: RoundInput,
+    *,
+    reader_id: int | None,
+    notes: Mapping[int, str] | None = None,
     stage_names: Sequence[str] = DEFAULT_STAGE_NAMES,
 ) -> str:
-    """One sentence for the learner on why this teacher, e.g. "Priya (early career, Marketing)
-    can teach social media; you asked for it 3 weeks ago; you are in Finance; Priya also wants
-    to learn Excel, which you teach". Plain text: escape it before it goes into mrkdwn."""
-    people, topics = round_input.people, round_input.topic_names
-    learner, teacher = people[proposal.learner_id], people[proposal.teacher_id]
-    wish = round_input.index.wishes_by_id[proposal.wish_id]
-    stage = _stage_name(teacher.career_stage, stage_names)
-    about_teacher = f"{stage}, {teacher.department}" if teacher.department else stage
-    parts = [
-        f"{teacher.name} ({about_teacher}) can teach {_topic_name(topics, proposal.topic_id)}",
-        f"you asked for it {_time_ago(wish.waited_days)}",
-    ]
-    if None not in (learner.department, teacher.department) and (learner.department != teacher.department):
-        parts.append(f"you are in {learner.department}")
-    overlap = int(working_hours_overlap_minutes(learner.utc_offset_minutes, teacher.utc_offset_minutes))
-    if overlap == 0:
-        parts.append("your working hours do not overlap, so plan around time zones")
-    elif overlap < WORKDAY_MINUTES:
-        parts.append(f"your working days overlap by {_hours(overlap)}")
-    if proposal.exchange_topic_id is not None:
-        exchange_topic = _topic_name(topics, proposal.exchange_topic_id)
-        parts.append(f"{teacher.name} also wants to learn {exchange_topic}, which you teach")
-    return "; ".join(parts)
+    """The reasons as one line, e.g. for the learner: "Priya is an expert in social media;
+    junior teaches senior: Priya is early career, you are senior; you asked for it 3 weeks ago"."""
+    return "; ".join(reasons(match, round_input, reader_id=reader_id, notes=notes, stage_names=stage_names))
+
+
+def describe_match(
+    match: Match,
+    round_input: RoundInput,
+    *,
+    notes: Mapping[int, str] | None = None,
+    stage_names: Sequence[str] = DEFAULT_STAGE_NAMES,
+) -> str:
+    """A pair in the third person, for the dry run and the demo: "Ana (early career, Design)
+    teaches Raj (senior, Finance) Figma: junior teaches senior; other department; ..."."""
+    words = _Words(round_input, None, stage_names)
+    main, back = match.main, match.back
+    if back is None:
+        teacher, learner = words.about(main.teacher_id), words.about(main.learner_id)
+        head = f"{teacher} teaches {learner} {words.topic(main.topic_id)}"
+    else:
+        head = (
+            f"{words.about(main.teacher_id)} and {words.about(main.learner_id)} swap "
+            f"{words.topic(main.topic_id)} and {words.topic(back.topic_id)}"
+        )
+    why = explain(match, round_input, reader_id=None, notes=notes, stage_names=stage_names)
+    return f"{head}: {why}"
+
+
+def _exchange_phrase(words: _Words, main: Proposal, back: Proposal) -> str:
+    if words.reader_id is None:
+        return "an exchange: each teaches the other"
+    giver = main if main.teacher_id == words.reader_id else back  # the direction the reader teaches
+    taker = back if giver is main else main
+    return (
+        f"an exchange: {words.name(taker.teacher_id)} teaches you {words.topic(taker.topic_id)}, "
+        f"you teach {words.name(giver.learner_id)} {words.topic(giver.topic_id)}"
+    )
+
+
+def _skill_phrase(words: _Words, proposal: Proposal) -> str:
+    level = words.round_input.index.skills_by_id[proposal.skill_id].level
+    if proposal.teacher_id == words.reader_id:
+        return f"you {_YOUR_LEVEL_WORDS[level]} {words.topic(proposal.topic_id)}"
+    return f"{words.name(proposal.teacher_id)} {_LEVEL_WORDS[level]} {words.topic(proposal.topic_id)}"
+
+
+def _career_phrase(
+    words: _Words, learner: PersonInput, teacher: PersonInput, *, either_way: bool
+) -> str | None:
+    stage = lambda person: _stage_name(person.career_stage, words.stage_names)  # noqa: E731
+    if teacher.career_stage == learner.career_stage:
+        return "peers" if words.reader_id is None else f"peers: you are both {stage(learner)}"
+    junior, senior = sorted((learner, teacher), key=lambda person: person.career_stage)
+    if not either_way and junior is not teacher:
+        return None  # senior teaches junior: allowed, and no reason in itself
+    if words.reader_id is None:
+        return "junior teaches senior"
+    be = lambda person: "you are" if person.id == words.reader_id else f"{person.name} is"  # noqa: E731
+    return f"junior teaches senior: {be(junior)} {stage(junior)}, {be(senior)} {stage(senior)}"
 
 
 def _topic_name(topic_names: Mapping[int, str], topic_id: int) -> str:

@@ -18,9 +18,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import ProgrammeDefaults
-from bot.services import matching, profiles
+from bot.services import matching, profiles, rounds
 from bot.services.availability import TeacherOption, teachers_for
 from bot.services.programme import next_matching_round
+from bot.services.rounds import UNANSWERED_LIMIT
 from models import (
     Answer,
     Pairing,
@@ -37,8 +38,7 @@ from models import (
 # sent a new proposal every day, and the round may find a better pairing for everyone.
 MAX_OFFERS_PER_WEEK = 3
 OFFER_WINDOW = timedelta(days=7)
-# Same rule as rounds.UNANSWERED_LIMIT (kept here so this module does not import the round).
-UNANSWERED_LIMIT = 3
+
 # Enough teachers to find the best one on any realistic topic, few enough to score in a blink.
 CANDIDATE_LIMIT = 200
 
@@ -194,26 +194,10 @@ def _propose_best(
         teacher = people[proposal.teacher_id]
         if not _still_free(session, teacher):
             continue  # another transaction took their last slot meanwhile
-        pairing = Pairing(
-            team_id=wish.team_id,
-            round_id=None,
-            learner_id=learner.id,
-            teacher_id=teacher.id,
-            topic_id=wish.topic_id,
-            wish_id=wish.id,
-            skill_id=proposal.skill_id,
-            exchange_topic_id=proposal.exchange_topic_id,
-            score=round(proposal.score, 4),
-            explanation=matching.explain(proposal, round_input),
-            is_reverse=teacher.career_stage is not None
-            and learner.career_stage is not None
-            and teacher.career_stage.rank < learner.career_stage.rank,
-            is_cross_department=_departments_differ(learner, teacher),
-            proposed_at=now,
-            expires_at=now + timedelta(days=settings.proposal_expiry_days),
-            reminder_due_at=now + timedelta(days=settings.proposal_expiry_days) / 2,
-        )
-        session.add(pairing)
+        # Stored by the round's own code, so the offer reads like a round's: each side's reasons
+        # in words, a request by name, the same fields.
+        plan, match = rounds.plan_one(session, wish=wish, teacher=teacher, settings=settings, now=now)
+        pairing = rounds.propose(session, plan, match, settings=settings, round_id=None, now=now)
         session.flush()
         return pairing
     return None
@@ -301,6 +285,3 @@ def _round_input(
     pairs = [(learner_wish, skill_input(best_skill[t])) for t in teacher_ids if t in best_skill]
     return round_input, pairs
 
-
-def _departments_differ(a: Person, b: Person) -> bool:
-    return bool(a.department and b.department and a.department.casefold() != b.department.casefold())

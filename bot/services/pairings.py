@@ -236,11 +236,18 @@ def save_feedback(
 
 
 def mark_learned(session: Session, *, pairing_id: int, person: Person, now: datetime) -> bool:
-    """The learner says they learned the topic: the wish closes as met."""
+    """The learner says they learned the topic: the wish closes as met. In an exchange each side
+    learned a topic, so either may say so, and it closes their own wish (one per direction)."""
     pairing = session.get(Pairing, pairing_id)
-    if pairing is None or pairing.learner_id != person.id:
+    if pairing is None:
         return False
-    wish = session.scalar(select(Wish).where(Wish.person_id == person.id, Wish.topic_id == pairing.topic_id))
+    if pairing.learner_id == person.id:
+        topic_id = pairing.topic_id
+    elif pairing.teacher_id == person.id and pairing.exchange_topic_id is not None:
+        topic_id = pairing.exchange_topic_id
+    else:
+        return False
+    wish = session.scalar(select(Wish).where(Wish.person_id == person.id, Wish.topic_id == topic_id))
     if wish is None or wish.status != WishStatus.OPEN:
         return False
     wish.status, wish.closed_at = WishStatus.MET, now

@@ -24,6 +24,17 @@ def next_matching_round(settings: ProgrammeSettings, *, now: datetime) -> dateti
     return candidate.astimezone(UTC)
 
 
+def latest_matching_round(settings: ProgrammeSettings, *, now: datetime) -> datetime:
+    """The latest round at or before `now`, in UTC (the programme's wall clock, DST included)."""
+    weekday, at, zone = matching_clock(settings)
+    local_now = now.astimezone(zone)
+    days_back = (local_now.weekday() - weekday) % 7
+    candidate = datetime.combine(local_now.date() - timedelta(days=days_back), at, tzinfo=zone)
+    if candidate > local_now:
+        candidate -= timedelta(days=7)
+    return candidate.astimezone(UTC)
+
+
 def round_key(settings: ProgrammeSettings, *, now: datetime) -> str:
     """The ISO week of `now` in the programme's timezone: one round per workspace and week."""
     _weekday, _at, zone = matching_clock(settings)

@@ -209,6 +209,7 @@ SETTINGS_BLOCKS: dict[SettingsField, BlockId] = {
     SettingsField.PAIRING_LENGTH: BlockId.PAIRING_LENGTH,
     SettingsField.REMINDERS: BlockId.REMINDERS,
     SettingsField.DEMAND_THRESHOLD: BlockId.DEMAND_THRESHOLD,
+    SettingsField.REPEAT_WINDOW: BlockId.REPEAT_WINDOW,
 }
 
 
@@ -296,6 +297,14 @@ def build_settings_modal(settings: ProgrammeSettings) -> dict[str, Any]:
             1,
             1000,
             "When this many people wish for one topic, a teacher of it is invited to host.",
+        ),
+        _number(
+            BlockId.REPEAT_WINDOW,
+            "Don't pair the same two people again for (weeks)",
+            settings.repeat_window_weeks,
+            0,
+            520,
+            "On any topic, unless the learner asks for that teacher by name. 0 turns it off.",
         ),
     ]
     return modal(callback_id=Modal.ADMIN_SETTINGS, title="Programme settings", blocks=blocks)

@@ -44,31 +44,50 @@ def _is_learner(pairing: Pairing, viewer: Person) -> bool:
     return viewer.id == pairing.learner_id
 
 
+def topics_text(pairing: Pairing) -> str:
+    """The pairing's topic, or both topics of an exchange ("Figma and budgeting")."""
+    if pairing.exchange_topic is None:
+        return pairing.topic.display_name
+    return f"{pairing.topic.display_name} and {pairing.exchange_topic.display_name}"
+
+
+def _why(pairing: Pairing, viewer: Person) -> list[str]:
+    why = pairing.explanation_for(viewer.id)
+    return [f"_Why:_ {escape(why)}"] if why else []
+
+
 def proposal_text(pairing: Pairing, viewer: Person) -> str:
     topic = escape(pairing.topic.display_name)
-    if _is_learner(pairing, viewer):
+    if pairing.exchange_topic is not None:
+        other = pairing.other_side(viewer.id)
+        mine, theirs = (
+            (topic, escape(pairing.exchange_topic.display_name))
+            if _is_learner(pairing, viewer)
+            else (escape(pairing.exchange_topic.display_name), topic)
+        )
+        lines = [
+            f":arrows_counterclockwise: *A two-way exchange for you: {mine} for {theirs}*",
+            f"{_who(other)} can teach you {mine}, and would love to learn {theirs} from you.",
+            *_why(pairing, viewer),
+            "*First step:* a 20-30 minute coffee chat to agree on both halves. About an hour a week "
+            "after that, shared between the two topics, is plenty.",
+        ]
+    elif _is_learner(pairing, viewer):
         lines = [
             f":sparkles: *A match for you: {topic}*",
             f"{_who(pairing.teacher)} can teach you {topic}.",
-            f"_Why:_ {escape(pairing.explanation)}",
-        ]
-        if pairing.exchange_topic is not None:
-            back = escape(pairing.exchange_topic.display_name)
-            lines.append(f":arrows_counterclockwise: Two-way: you can teach them *{back}*.")
-        lines.append(
+            *_why(pairing, viewer),
             "*First step:* a 20-30 minute coffee chat to see if it fits. Be specific about what you "
-            "want to learn, and think about what you can offer back."
-        )
+            "want to learn, and think about what you can offer back.",
+        ]
     else:
         lines = [
             f":raised_hands: *Someone would love to learn {topic} from you*",
             f"{_who(pairing.learner)} asked to learn {topic}.",
+            *_why(pairing, viewer),
         ]
-        if pairing.is_reverse:
+        if pairing.is_reverse and not pairing.teacher_explanation:  # pairings from before the reasons
             lines.append("They are more senior than you: this is reverse mentoring at its best.")
-        if pairing.exchange_topic is not None:
-            back = escape(pairing.exchange_topic.display_name)
-            lines.append(f":arrows_counterclockwise: Two-way: they can teach you *{back}*.")
         lines.append("*First step:* a 20-30 minute coffee chat. About an hour a week after that is plenty.")
     return "\n".join(lines)
 
@@ -91,32 +110,37 @@ def build_proposal(pairing: Pairing, viewer: Person) -> Message:
         blocks.append(context(":white_check_mark: You accepted. Waiting for the other person."))
     else:
         blocks.append(context(STATE_LINE[pairing.status]))
-    topic = pairing.topic.display_name
-    return message(f"Flipside match: {escape(topic)}", blocks)
+    return message(f"Flipside match: {escape(topics_text(pairing))}", blocks)
 
 
 def build_intro(pairing: Pairing, *, times: list[datetime]) -> Message:
     topic = escape(pairing.topic.display_name)
+    learner, teacher = pairing.learner.slack_user_id, pairing.teacher.slack_user_id
     agenda = [
         "1. Introductions: your roles, and what each of you hopes to get out of this (5 min)",
-        f"2. {topic}: what exactly <@{pairing.learner.slack_user_id}> wants to learn, examples (10 min)",
+        f"2. {topic}: what exactly <@{learner}> wants to learn, examples (10 min)",
         "3. The two-way part: what the other side can offer back (5 min)",
         "4. Agree on a rhythm: about an hour a week, and your first real session (5 min)",
     ]
     if pairing.exchange_topic is not None:
-        agenda[2] = (
-            f"3. The two-way part: <@{pairing.learner.slack_user_id}> can teach "
-            f"{escape(pairing.exchange_topic.display_name)} in return (5 min)"
+        back = escape(pairing.exchange_topic.display_name)
+        agenda[1] = (
+            f"2. {topic}: what exactly <@{learner}> wants to learn from <@{teacher}>, examples (8 min)"
         )
+        agenda[2] = f"3. {back}: what exactly <@{teacher}> wants to learn from <@{learner}>, examples (8 min)"
+        agenda[3] = "4. Agree on a rhythm: about an hour a week, shared between both topics (4 min)"
     slot_text = (
         "\n".join(f"• {slack_date(moment, '{date_long_pretty} at {time}')}" for moment in times)
         or "• Your working hours don't overlap much: find a time that suits you both."
     )
     text = (
-        f":wave: <@{pairing.learner.slack_user_id}>, meet <@{pairing.teacher.slack_user_id}>! "
-        f"You both said yes to *{topic}*.\n"
-        f"<@{pairing.teacher.slack_user_id}> teaches, <@{pairing.learner.slack_user_id}> learns, "
-        "and both of you bring something to the table."
+        f":wave: <@{learner}>, meet <@{teacher}>! You both said yes to *{escape(topics_text(pairing))}*.\n"
+        + (
+            f"A two-way exchange: <@{teacher}> teaches {topic}, <@{learner}> teaches "
+            f"{escape(pairing.exchange_topic.display_name)}."
+            if pairing.exchange_topic is not None
+            else f"<@{teacher}> teaches, <@{learner}> learns, and both of you bring something to the table."
+        )
     )
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text="Your Flipside pairing")),
@@ -125,46 +149,52 @@ def build_intro(pairing: Pairing, *, times: list[datetime]) -> Message:
         section("*Times inside both your working hours*\n" + slot_text),
         context("I'll check in after a week. Reply here to agree on a time."),
     ]
-    return message(f"Meet your Flipside partner for {topic}", blocks)
+    return message(f"Meet your Flipside partner for {escape(topics_text(pairing))}", blocks)
 
 
 def build_decline_notice(pairing: Pairing, *, viewer: Person) -> Message:
-    topic = escape(pairing.topic.display_name)
+    topic = escape(topics_text(pairing))
     text = (
         f"The pairing on *{topic}* won't go ahead this time: the timing didn't work on the other side. "
         "No hard feelings! "
         + (
             "Your wish stays open and I'll look for someone else in the next round."
-            if _is_learner(pairing, viewer)
+            if _is_learner(pairing, viewer) or pairing.exchange_topic is not None
             else "You're free for the next round."
         )
     )
-    return message(f"Update on your {escape(pairing.topic.display_name)} pairing", [section(text)])
+    return message(f"Update on your {topic} pairing", [section(text)])
 
 
 def build_reminder(pairing: Pairing, viewer: Person) -> Message:
     other = pairing.other_side(viewer.id)
     text = (
         f":wave: A gentle nudge: <@{other.slack_user_id}> and you were matched on "
-        f"*{escape(pairing.topic.display_name)}*. The proposal expires "
+        f"*{escape(topics_text(pairing))}*. The proposal expires "
         f"{slack_date(pairing.expires_at, '{date_short_pretty}')}. Just scroll up to Accept or Decline."
     )
-    return message(f"Reminder: your {escape(pairing.topic.display_name)} match", [section(text)])
+    return message(f"Reminder: your {escape(topics_text(pairing))} match", [section(text)])
 
 
 def build_expired(pairing: Pairing, viewer: Person) -> Message:
-    text = f"The proposal on *{escape(pairing.topic.display_name)}* expired without both answers. " + (
-        "Your wish stays open for the next round." if _is_learner(pairing, viewer) else "No worries."
+    topics = escape(topics_text(pairing))
+    text = f"The proposal on *{topics}* expired without both answers. " + (
+        "Your wish stays open for the next round."
+        if _is_learner(pairing, viewer) or pairing.exchange_topic is not None
+        else "No worries."
     )
-    return message(f"Your {escape(pairing.topic.display_name)} proposal expired", [section(text)])
+    return message(f"Your {topics} proposal expired", [section(text)])
 
 
 def build_checkin(pairing: Pairing, viewer: Person) -> Message:
     other = pairing.other_side(viewer.id)
-    text = f":coffee: Did you meet <@{other.slack_user_id}> about *{escape(pairing.topic.display_name)}*?"
+    topics = escape(topics_text(pairing))
+    text = f":coffee: Did you meet <@{other.slack_user_id}> about *{topics}*?"
+    if pairing.exchange_topic is not None:
+        text += " A meeting counts for both halves of your exchange."
     value = checkin_value(pairing)
     return message(
-        f"Check-in: {escape(pairing.topic.display_name)}",
+        f"Check-in: {topics}",
         [
             section(text),
             ActionsBlock(
@@ -211,17 +241,19 @@ def build_checkin_modal(pairing_value: str, *, topic: str) -> dict[str, Any]:
 
 
 def build_feedback_request(pairing: Pairing, viewer: Person) -> Message:
+    topics = escape(topics_text(pairing))
     blocks: list[Block] = [
         section(
-            f":mortar_board: Your pairing on *{escape(pairing.topic.display_name)}* is complete. Thank you! "
+            f":mortar_board: Your pairing on *{topics}* is complete. Thank you! "
             "Two quick questions help the programme a lot."
         ),
     ]
     buttons = [button("Give feedback", Action.CHECKIN_DONE, f"feedback:{pairing.id}")]
-    if _is_learner(pairing, viewer):
+    # In an exchange both sides learned something: each closes their own wish.
+    if _is_learner(pairing, viewer) or pairing.exchange_topic is not None:
         buttons.append(button("I learned it: close my wish", Action.MARK_LEARNED, str(pairing.id)))
     blocks.append(ActionsBlock(elements=buttons))
-    return message(f"Your {escape(pairing.topic.display_name)} pairing is complete", blocks)
+    return message(f"Your {topics} pairing is complete", blocks)
 
 
 def build_feedback_modal(pairing_id: int, *, topic: str) -> dict[str, Any]:

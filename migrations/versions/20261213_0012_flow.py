@@ -5,7 +5,7 @@ people.checkin_answered_at and people.stay_in_asked_at. Existing rows keep their
 columns start empty (counts at 0).
 
 Revision ID: 0012_flow
-Revises: 0010_requested_teacher
+Revises: 0011_round
 Create Date: 2026-12-06 09:15:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_flow"
-down_revision: str | None = "0010_requested_teacher"
+down_revision: str | None = "0011_round"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

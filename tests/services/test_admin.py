@@ -43,6 +43,7 @@ VALID = {
     SettingsField.PAIRING_LENGTH: "8 / 120",
     SettingsField.REMINDERS: "15, 1440 60",
     SettingsField.DEMAND_THRESHOLD: "4",
+    SettingsField.REPEAT_WINDOW: "13",
 }
 
 
@@ -148,8 +149,11 @@ def test_valid_settings_are_parsed_and_normalised():
         pairing_max_days=120,
         lnl_reminder_minutes=(1440, 60, 15),
         lnl_demand_threshold=4,
+        repeat_window_weeks=13,
     )
     assert admin.parse_settings({**VALID, SettingsField.CHANNEL: None}).channel_id is None
+    # A form from before the repeat window existed leaves it as it is.
+    assert admin.parse_settings({**VALID, SettingsField.REPEAT_WINDOW: None}).repeat_window_weeks is None
 
 
 def test_every_bad_field_gets_its_own_inline_error():
@@ -180,6 +184,8 @@ def test_every_bad_field_gets_its_own_inline_error():
         (SettingsField.REMINDERS, "1 2 3 4 5 6", "At most 5 reminders."),
         (SettingsField.MATCHING_TIMEZONE, "", "Use a timezone name like Europe/London or America/New_York."),
         (SettingsField.DEMAND_THRESHOLD, None, "The threshold must be a whole number."),
+        (SettingsField.REPEAT_WINDOW, "600", "The repeat window must be between 0 and 520."),
+        (SettingsField.REPEAT_WINDOW, "half a year", "The repeat window must be a whole number."),
     ],
 )
 def test_edge_values_are_refused_with_a_clear_message(field, value, message):
@@ -196,6 +202,7 @@ def test_saved_settings_drive_the_next_round(session, org):
     assert (stored.channel_id, stored.matching_weekday, stored.matching_time) == ("C0PROGRAMME", 2, "08:30")
     assert (stored.lnl_reminder_minutes, stored.strict_reverse) == ("1440,60,15", True)
     assert admin.reminder_minutes(stored) == (1440, 60, 15)
+    assert stored.repeat_window_weeks == 13
     # Monday 23 Nov 12:00 UTC -> Wednesday 25 Nov 08:30 Paris (07:30 UTC)
     assert next_matching_round(stored, now=NOW).isoformat() == "2026-11-25T07:30:00+00:00"
 

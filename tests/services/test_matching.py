@@ -26,6 +26,7 @@ from bot.services.matching import (
     UnmatchedReason,
     WishInput,
     build_candidates,
+    describe_match,
     explain,
     greedy_round,
     random_round,
@@ -108,9 +109,9 @@ def test_a_bigger_career_gap_scores_more_and_peers_beat_senior_teachers():
     people += [person(5, EARLY_CAREER), person(6, MID_CAREER)]
     round_input = make_round(people, [(1, 1), (5, 1)], [(2, 1), (3, 1), (4, 1), (6, 1)])
     wish, early_learner_wish = round_input.wishes
-    careers = [score_pair(round_input, wish, skill)[0].career for skill in round_input.skills[:3]]
+    careers = [score_pair(round_input, wish, skill).career for skill in round_input.skills[:3]]
     assert careers == [3 * weights.reverse_per_stage, weights.reverse_per_stage, weights.same_stage]
-    traditional = score_pair(round_input, early_learner_wish, round_input.skills[3])[0]
+    traditional = score_pair(round_input, early_learner_wish, round_input.skills[3])
     assert traditional.career == weights.traditional < weights.same_stage
 
 
@@ -218,41 +219,134 @@ def test_a_wish_on_an_unknown_person_is_rejected():
 # Scores
 
 
-def test_the_two_way_exchange_is_scored_and_recorded():
-    # 1 (executive) wants social media; 2 teaches it and wants Excel, which 1 teaches.
+def test_a_two_way_exchange_is_one_match_naming_both_topics():
+    # 1 (executive) wants social media, which 2 teaches; 2 wants Excel, which 1 teaches.
     people = [person(1, EXECUTIVE), person(2, EARLY_CAREER), person(3, EARLY_CAREER)]
     wishes = [(1, 1), (2, 2)]
     skills = [SkillInput(200, 2, 1, 2), SkillInput(201, 3, 1, 2), SkillInput(202, 1, 2, 3)]
     result = solve_round(make_round(people, wishes, skills))
-    proposal = next(p for p in result.proposals if p.learner_id == 1)
-    assert proposal.teacher_id == 2
-    assert (proposal.exchange_topic_id, proposal.exchange_skill_id) == (2, 202)
-    assert proposal.breakdown.two_way_exchange == ScoreWeights().two_way_exchange
+    assert pairs_of(result) == {(1, 2, 1), (2, 1, 2)}
+    (match,) = result.matches
+    assert (match.main.wish_id, match.main.skill_id) == (100, 200)
+    assert (match.back.wish_id, match.back.skill_id, match.back.topic_id) == (101, 202, 2)
+    assert match.score == result.total_score
 
 
-def test_the_best_exchange_is_chosen_by_level_then_wait_then_topic():
+def test_a_one_way_pair_with_a_possible_exchange_stays_one_way():
+    # 2 wants Excel from 1, but 3 teaches 2 Excel better (a bigger reverse gap), and 1 can
+    # teach only one person: the round takes the better pairs, not the exchange.
+    people = [person(1, SENIOR), person(2, EXECUTIVE), person(3, EARLY_CAREER)]
+    people[0] = replace(people[0], teaching_slots=0)
+    wishes = [(1, 1), (2, 2)]
+    skills = [(2, 1), (1, 2), (3, 2)]
+    result = solve_round(make_round(people, wishes, skills))
+    assert pairs_of(result) == {(1, 2, 1), (2, 3, 2)}
+    assert [m.back for m in result.matches] == [None, None]
+
+
+def test_exchanges_are_optimal_on_small_random_rounds_by_brute_force():
+    # Mutual wishes on purpose: three topics, everybody teaches one and wishes for others.
+    rng = random.Random(15)
+    exchanges = 0
+    for _ in range(150):
+        round_input = random_round_input(rng, n_people=rng.randint(3, 7), n_topics=3)
+        result = solve_round(round_input, candidates_per_wish=EVERYONE)
+        assert_feasible(round_input, result)
+        assert result.total_score == brute_force_best(round_input)
+        assert sum(m.score for m in result.matches) == result.total_score
+        for m in result.matches:
+            if m.back is not None:
+                exchanges += 1
+                assert (m.back.learner_id, m.back.teacher_id) == (m.main.teacher_id, m.main.learner_id)
+                assert m.main.wish_id < m.back.wish_id
+        mirrors = {
+            (p.learner_id, p.teacher_id)
+            for p in result.proposals
+            if any((q.teacher_id, q.learner_id) == (p.learner_id, p.teacher_id) for q in result.proposals)
+        }
+        # Every pair of people appears in exactly one match: mirror directions were merged.
+        pairs = [frozenset((m.main.learner_id, m.main.teacher_id)) for m in result.matches]
+        assert len(pairs) == len(set(pairs)) == len(result.proposals) - len(mirrors) // 2
+    assert exchanges >= 10  # the random rounds did exercise exchanges
+
+
+# --------------------------------------------------------------------------------------------
+# Asking for a teacher by name, the repeat window, waiting
+
+
+def test_a_requested_teacher_beats_a_better_scoring_one():
+    people = [person(1, EXECUTIVE), person(2, EARLY_CAREER), person(3, EXECUTIVE)]
+    wishes = [WishInput(100, 1, 1, 0, requested_teacher_id=3)]
+    result = solve_round(make_round(people, wishes, [(2, 1), (3, 1)]))
+    assert pairs_of(result) == {(1, 3, 1)}
+    assert result.proposals[0].requested
+    assert result.proposals[0].breakdown.requested_teacher == ScoreWeights().requested_teacher
+
+
+@pytest.mark.parametrize(
+    ("teacher", "option"),
+    [
+        (person(3, EXECUTIVE), {"blocked_pairs": {frozenset((1, 3))}}),
+        (person(3, EXECUTIVE), {"current_pairs": {frozenset((1, 3))}}),
+        (person(3, EXECUTIVE, slots=0), {}),
+    ],
+    ids=["blocked", "paired now", "no capacity"],
+)
+def test_a_requested_teacher_is_never_forced_past_a_block_or_capacity(teacher, option):
+    people = [person(1, EXECUTIVE), person(2, EARLY_CAREER), teacher]
+    wishes = [WishInput(100, 1, 1, 0, requested_teacher_id=3)]
+    result = solve_round(make_round(people, wishes, [(2, 1), (3, 1)], **option))
+    assert pairs_of(result) == {(1, 2, 1)}
+    assert not result.proposals[0].requested
+
+
+def test_a_requested_teacher_who_is_away_is_simply_absent():
+    # Paused, snoozed or gone people are not in the round at all; the wish still gets a teacher.
     people = [person(1, EXECUTIVE), person(2, EARLY_CAREER)]
-    wishes = [
-        WishInput(100, 1, 1, 0),
-        WishInput(101, 2, 2, waited_days=5),
-        WishInput(102, 2, 3, waited_days=40),
-        WishInput(103, 2, 4, waited_days=40),
-    ]
-    skills = [SkillInput(200, 2, 1, 2)]
-    by_level = [SkillInput(201, 1, 2, 3), SkillInput(202, 1, 3, 2), SkillInput(203, 1, 4, 2)]
-    by_wait = [SkillInput(201, 1, 2, 2), SkillInput(202, 1, 3, 2), SkillInput(203, 1, 4, 2)]
-    for exchange_skills, expected_topic in [(by_level, 2), (by_wait, 3)]:
-        round_input = make_round(people, wishes, skills + exchange_skills)
-        proposal = next(p for p in solve_round(round_input).proposals if p.learner_id == 1)
-        assert proposal.exchange_topic_id == expected_topic
+    wishes = [WishInput(100, 1, 1, 0, requested_teacher_id=99)]
+    assert pairs_of(solve_round(make_round(people, wishes, [(2, 1)]))) == {(1, 2, 1)}
 
 
-def test_no_exchange_on_the_topic_being_taught():
-    people = [person(1, EXECUTIVE), person(2, EARLY_CAREER)]
-    round_input = make_round(people, [(1, 1), (2, 1)], [(2, 1), (1, 1)])
-    for proposal in solve_round(round_input).proposals:
-        assert proposal.exchange_topic_id is None
-        assert proposal.breakdown.two_way_exchange == 0
+def test_requested_teachers_are_kept_as_candidates_even_when_they_score_low():
+    people = [person(1, EARLY_CAREER)] + [person(i, EARLY_CAREER) for i in range(2, 12)]
+    people.append(person(12, EXECUTIVE, department="Sales", offset=SINGAPORE))
+    wishes = [WishInput(100, 1, 1, 0, requested_teacher_id=12)]
+    round_input = make_round(people, wishes, [(i, 1) for i in range(2, 13)])
+    assert pairs_of(solve_round(round_input, candidates_per_wish=1)) == {(1, 12, 1)}
+
+
+def test_two_people_are_not_paired_again_within_the_repeat_window_on_any_topic():
+    people = [person(1, SENIOR), person(2, EARLY_CAREER), person(3, MID_CAREER)]
+    recent = {frozenset((1, 2))}
+    both_ways = make_round(people, [(1, 1), (2, 2)], [(2, 1), (3, 1), (1, 2)], recent_partners=recent)
+    result = solve_round(both_ways)
+    assert pairs_of(result) == {(1, 3, 1)}
+    assert result.unmatched == {101: UnmatchedReason.ALL_EXCLUDED}
+
+
+def test_a_learner_who_asks_by_name_may_pair_again_with_a_recent_or_past_partner():
+    people = [person(1, SENIOR), person(2, MID_CAREER), person(3, EARLY_CAREER)]
+    wishes = [WishInput(100, 1, 1, 0, requested_teacher_id=2)]
+    for option in ({"recent_partners": {frozenset((1, 2))}}, {"past_pairs": {(1, 2, 1)}}):
+        assert pairs_of(solve_round(make_round(people, wishes, [(2, 1), (3, 1)], **option))) == {(1, 2, 1)}
+
+
+def test_a_long_waiter_beats_an_otherwise_equal_new_wish():
+    # Two learners alike in every way, one teacher with one slot: the wish that waited wins.
+    people = [person(1, SENIOR), person(2, SENIOR), person(3, EARLY_CAREER)]
+    for new, old in [(100, 101), (101, 100)]:  # the id order must not decide it
+        wishes = [WishInput(new, 1 if new == 100 else 2, 1, waited_days=0)]
+        wishes.append(WishInput(old, 2 if new == 100 else 1, 1, waited_days=70))
+        result = solve_round(make_round(people, wishes, [(3, 1)]))
+        (winner,) = result.proposals
+        assert winner.wish_id == old
+        assert result.unmatched == {new: UnmatchedReason.TEACHERS_BUSY}
+    # The wait is worth points from three weeks on, up to the cap.
+    weights = ScoreWeights()
+    round_input = make_round(people, [WishInput(100, 1, 1, waited_days=21)], [(3, 1)])
+    assert score_pair(round_input, round_input.wishes[0], round_input.skills[0]).waiting == 1
+    capped = make_round(people, [WishInput(100, 1, 1, waited_days=500)], [(3, 1)])
+    assert score_pair(capped, capped.wishes[0], capped.skills[0]).waiting == weights.waiting
 
 
 def test_the_breakdown_of_a_pair():
@@ -263,8 +357,8 @@ def test_the_breakdown_of_a_pair():
     ]
     wishes = [WishInput(100, 1, 1, waited_days=42)]
     round_input = make_round(people, wishes, [SkillInput(200, 2, 1, level=3)])
-    breakdown, exchange = score_pair(round_input, round_input.wishes[0], round_input.skills[0])
-    assert exchange is None
+    breakdown = score_pair(round_input, round_input.wishes[0], round_input.skills[0])
+    assert breakdown.requested_teacher == 0
     assert breakdown.match == weights.match
     assert breakdown.career == 2 * weights.reverse_per_stage
     assert breakdown.cross_department == weights.cross_department
@@ -277,7 +371,7 @@ def test_the_breakdown_of_a_pair():
 def test_unknown_departments_earn_no_cross_department_points():
     people = [person(1, SENIOR, department=None), person(2, EARLY_CAREER, department="Sales")]
     round_input = make_round(people, [(1, 1)], [(2, 1)])
-    breakdown, _ = score_pair(round_input, round_input.wishes[0], round_input.skills[0])
+    breakdown = score_pair(round_input, round_input.wishes[0], round_input.skills[0])
     assert breakdown.cross_department == 0
 
 
@@ -323,18 +417,52 @@ def test_zero_scores_still_solve_and_tiny_scores_still_beat_no_pair():
 # Explanations
 
 
-def test_explain_says_why_in_one_sentence():
+def test_each_side_is_told_why_in_words_and_never_a_score():
     people = [
         person(1, SENIOR, department="Finance", name="Sam"),
         person(2, EARLY_CAREER, department="Marketing", name="Priya"),
     ]
-    wishes = [WishInput(100, 1, 1, waited_days=21), WishInput(101, 2, 2, waited_days=3)]
-    skills = [SkillInput(200, 2, 1, 2), SkillInput(201, 1, 2, 3)]
-    round_input = make_round(people, wishes, skills)
-    proposal = next(p for p in solve_round(round_input).proposals if p.learner_id == 1)
-    assert explain(proposal, round_input) == (
-        "Priya (early career, Marketing) can teach social media; you asked for it 3 weeks ago; "
-        "you are in Finance; Priya also wants to learn Excel, which you teach"
+    wishes = [WishInput(100, 1, 1, waited_days=21, requested_teacher_id=2)]
+    round_input = make_round(people, wishes, [SkillInput(200, 2, 1, 3)])
+    (match,) = solve_round(round_input).matches
+    notes = {100: "for our launch"}
+    assert explain(match, round_input, reader_id=1, notes=notes) == (
+        "you asked for Priya by name; Priya is an expert in social media; "
+        "junior teaches senior: Priya is early career, you are senior; "
+        "other department: Priya is in Marketing; you asked for it 3 weeks ago"
+    )
+    assert explain(match, round_input, reader_id=2, notes=notes) == (
+        "Sam asked for you by name; you are an expert in social media; "
+        "junior teaches senior: you are early career, Sam is senior; "
+        "other department: Sam is in Finance; Sam's note: \u201cfor our launch\u201d"
+    )
+    assert describe_match(match, round_input, notes=notes) == (
+        "Priya (early career, Marketing) teaches Sam (senior, Finance) social media: "
+        "Sam asked for Priya by name; Priya is an expert in social media; junior teaches senior; "
+        "other department; Sam's note: \u201cfor our launch\u201d; Sam has waited 3 weeks"
+    )
+    for reader in (1, 2, None):
+        assert "score" not in explain(match, round_input, reader_id=reader) and "you" not in describe_match(
+            match, round_input
+        )
+
+
+def test_an_exchange_is_explained_to_both_sides_as_one():
+    people = [
+        person(1, SENIOR, department="Sales", name="Sam"),
+        person(2, EARLY_CAREER, department="Sales", name="Ana"),
+    ]
+    wishes = [WishInput(100, 1, 1, 0), WishInput(101, 2, 2, 0)]
+    round_input = make_round(people, wishes, [SkillInput(200, 2, 1, 2), SkillInput(201, 1, 2, 1)])
+    (match,) = solve_round(round_input).matches
+    assert explain(match, round_input, reader_id=2).startswith(
+        "an exchange: Sam teaches you Excel, you teach Sam social media; you are confident in social media; "
+        "Sam can show the basics of Excel; junior teaches senior: you are early career, Sam is senior"
+    )
+    assert describe_match(match, round_input) == (
+        "Ana (early career, Sales) and Sam (senior, Sales) swap social media and Excel: "
+        "an exchange: each teaches the other; Ana is confident in social media; "
+        "Sam can show the basics of Excel; junior teaches senior"
     )
 
 
@@ -344,11 +472,14 @@ def test_explain_mentions_time_zones_and_takes_stage_names():
         person(2, MID_CAREER, department=None, offset=NEW_YORK, name="Ana"),
     ]
     round_input = make_round(people, [WishInput(100, 1, 1, waited_days=1)], [(2, 1)])
-    (proposal,) = solve_round(round_input).proposals
+    (match,) = solve_round(round_input).matches
     stages = ("new", "established", "leader", "board")
-    assert explain(proposal, round_input, stages) == (
-        "Ana (established) can teach social media; you asked for it yesterday; "
-        "your working days overlap by 3 hours"
+    assert explain(match, round_input, reader_id=1, stage_names=stages) == (
+        "Ana is confident in social media; junior teaches senior: Ana is established, you are leader; "
+        "you asked for it yesterday; your working days overlap by 3 hours"
+    )
+    assert describe_match(match, round_input, stage_names=stages).startswith(
+        "Ana (established) teaches P1 (leader, Sales) social media: "
     )
 
 
@@ -462,7 +593,7 @@ def test_scores_match_an_independent_reference_on_random_pairs():
     for _ in range(20):
         round_input = random_round_input(rng, n_people=12, n_topics=3)
         for wish, skill, _score in allowed_edges(round_input):
-            breakdown, _exchange = score_pair(round_input, wish, skill)
+            breakdown = score_pair(round_input, wish, skill)
             assert breakdown.total == reference_score(round_input, wish, skill)
         candidates = build_candidates(round_input, candidates_per_wish=EVERYONE)
         skills = {s.id: s for s in round_input.skills}
@@ -496,7 +627,8 @@ def random_round_input(rng: random.Random, *, n_people: int, n_topics: int) -> R
     topics = range(1, n_topics + 1)
     for p in people:
         for topic in rng.sample(topics, rng.randint(0, min(3, n_topics))):
-            wishes.append(WishInput(len(wishes) + 1, p.id, topic, rng.choice([0, 10, 42, 100])))
+            requested = rng.choice(ids) if rng.random() < 0.2 else None
+            wishes.append(WishInput(len(wishes) + 1, p.id, topic, rng.choice([0, 10, 42, 100]), requested))
         for topic in rng.sample(topics, rng.randint(1, min(2, n_topics))):
             skills.append(SkillInput(1000 + len(skills), p.id, topic, rng.randint(1, 3)))
     pair_count = max(1, n_people // 4)
@@ -509,6 +641,7 @@ def random_round_input(rng: random.Random, *, n_people: int, n_topics: int) -> R
         past_pairs={(w.person_id, rng.choice(ids), w.topic_id) for w in rng.sample(wishes, len(wishes) // 4)},
         blocked_pairs=set(random_pairs[: pair_count // 2]),
         current_pairs=set(random_pairs[pair_count // 2 :]),
+        recent_partners={frozenset(rng.sample(ids, 2)) for _ in range(pair_count)} if n_people > 1 else set(),
         strict_reverse=rng.random() < 0.2,
     )
 
@@ -532,11 +665,14 @@ def allowed_edges(round_input: RoundInput) -> list[tuple[WishInput, SkillInput, 
         for skill in round_input.skills:
             teacher = round_input.people[skill.person_id]
             pair = frozenset((learner.id, teacher.id))
+            repeat = (learner.id, teacher.id, wish.topic_id) in round_input.past_pairs or (
+                pair in round_input.recent_partners
+            )
             if (
                 skill.topic_id != wish.topic_id
                 or teacher.id == learner.id
                 or teacher.teaching_slots == 0
-                or (learner.id, teacher.id, wish.topic_id) in round_input.past_pairs
+                or (repeat and wish.requested_teacher_id != teacher.id)
                 or pair in round_input.blocked_pairs
                 or pair in round_input.current_pairs
                 or (round_input.strict_reverse and teacher.career_stage >= learner.career_stage)
@@ -621,14 +757,10 @@ def reference_score(round_input: RoundInput, wish: WishInput, skill: SkillInput)
     overlap = reference_overlap(learner.utc_offset_minutes, teacher.utc_offset_minutes)
     hours = round_half_up(Fraction(weights.working_hours * overlap, 8 * 60))
     level = weights.teacher_level * (skill.level - 1)
-    teacher_wants = {
-        w.topic_id for w in round_input.wishes if w.person_id == teacher.id and w.topic_id != wish.topic_id
-    }
-    learner_teaches = {s.topic_id for s in round_input.skills if s.person_id == learner.id}
-    exchange = weights.two_way_exchange if teacher_wants & learner_teaches else 0
+    requested = weights.requested_teacher if wish.requested_teacher_id == teacher.id else 0
     capped = min(wish.waited_days, weights.waiting_cap_days)
     waiting = round_half_up(Fraction(weights.waiting * capped, weights.waiting_cap_days))
-    return weights.match + career + cross + hours + level + exchange + waiting
+    return weights.match + career + cross + hours + level + requested + waiting
 
 
 def reference_overlap(offset_a: int, offset_b: int) -> int:

@@ -101,6 +101,7 @@ def programme() -> ProgrammeSettings:
         pairing_max_days=90,
         lnl_reminder_minutes="1440,15",
         lnl_demand_threshold=3,
+        repeat_window_weeks=26,
     )
 
 
@@ -304,6 +305,7 @@ def test_the_settings_modal_round_trips_through_the_parser():
         BlockId.PAIRING_LENGTH,
         BlockId.REMINDERS,
         BlockId.DEMAND_THRESHOLD,
+        BlockId.REPEAT_WINDOW,
     }
     assert set(admin_views.SETTINGS_BLOCKS) == set(SettingsField)
     assert set(admin_views.SETTINGS_BLOCKS.values()) == set(values)
@@ -316,6 +318,7 @@ def test_the_settings_modal_round_trips_through_the_parser():
         (1440, 15),
     )
     assert (parsed.pairing_max_sessions, parsed.pairing_max_days, parsed.strict_reverse) == (6, 90, True)
+    assert parsed.repeat_window_weeks == 26
 
 
 def test_settings_errors_land_under_their_inputs():
