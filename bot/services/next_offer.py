@@ -284,4 +284,3 @@ def _round_input(
     learner_wish = wish_input(wish)
     pairs = [(learner_wish, skill_input(best_skill[t])) for t in teacher_ids if t in best_skill]
     return round_input, pairs
-

@@ -109,9 +109,8 @@ def test_a_teachers_decline_goes_to_the_next_best_teacher_at_once_like_a_round(d
         assert offered.status == PairingStatus.PROPOSED and offered.round_id is None
         assert offered.wish_id == first.wish_id and offered.skill_id is not None
         assert offered.is_reverse and offered.is_cross_department
-        assert offered.score > 0 and offered.explanation.startswith(
-            "Bo (early career, Design) can teach Figma"
-        )
+        assert offered.score > 0 and offered.explanation.startswith("Bo is confident in Figma")
+        assert offered.teacher_explanation  # the teacher is told why too, as in a round
         assert offered.expires_at == NOW + timedelta(hours=2, days=5)
         assert offered.reminder_due_at == NOW + timedelta(hours=2, days=2.5)
         keys = set(session.scalars(select(OutboxMessage.dedupe_key)))
