@@ -15,9 +15,9 @@ from bot.config import ProgrammeDefaults
 from bot.db import Database
 from bot.delivery import flow_notices, leavers
 from bot.delivery import pairing_notices as notices
-from bot.services import pairings, profiles
+from bot.services import next_offer, pairings, profiles
 from bot.views.plaintext import blocks_to_text
-from models import OutboxMessage, Pairing, PairingStatus, Person
+from models import OutboxMessage, Pairing, PairingStatus, Person, Wish
 
 
 def print_demo_flow(
@@ -35,19 +35,33 @@ def print_demo_flow(
 def demo_flow(database: Database, *, team_id: str, defaults: ProgrammeDefaults, now: datetime) -> str:
     lines: list[str] = []
     with database.transaction() as session:
+        settings = profiles.programme_settings(session, team_id=team_id, defaults=defaults)
         proposed = session.scalars(
             select(Pairing)
-            .where(Pairing.team_id == team_id, Pairing.status == PairingStatus.PROPOSED)
+            .where(
+                Pairing.team_id == team_id,
+                Pairing.status == PairingStatus.PROPOSED,
+                Pairing.exchange_topic_id.is_(None),  # one-way pairs: the story is simpler to read
+            )
             .order_by(Pairing.score.desc(), Pairing.id)
-            .limit(2)
         ).all()
-        if len(proposed) < 2:
-            return "(the sample round proposed too few pairs to show this)"
-        declined, left = proposed
+        # Show the next teacher at once: decline a pairing whose wish someone else could take now.
+        declined = next((p for p in proposed if _someone_else_could_teach(session, p, settings, now)), None)
+        left = next((p for p in proposed if p is not declined), None)
+        if declined is None or left is None:
+            return "(the sample round left nobody free to show this)"
         lines += _decline(session, declined, defaults=defaults, now=now + timedelta(hours=3))
         lines.append("")
         lines += _leaver(session, left, defaults=defaults, now=now + timedelta(hours=4))
     return "\n".join(lines)
+
+
+def _someone_else_could_teach(session: Session, pairing: Pairing, settings, now: datetime) -> bool:
+    wish = session.get(Wish, pairing.wish_id) if pairing.wish_id else None
+    if wish is None:
+        return False
+    options = next_offer.candidates(session, wish=wish, learner=pairing.learner, settings=settings, now=now)
+    return any(option.person.id != pairing.teacher_id for option in options)
 
 
 def _who(person: Person) -> str:
@@ -75,7 +89,7 @@ def _decline(session: Session, pairing: Pairing, *, defaults: ProgrammeDefaults,
     assert offered is not None
     lines += [
         f"  At once, not next week, Flipside asks the next-best teacher: {_who(offered.teacher)}.",
-        f"    why: {offered.explanation}",
+        f"  Why, in {learner.display_name}'s proposal: {offered.explanation}",
         f"  {learner.display_name} reads:",
         *_read(session, learner, key_prefix=f"pairing:{next_id}:next-offer-note"),
         f"  {_who(teacher).split(' (')[0]} is never offered this wish again; after three offers in a week "
@@ -94,7 +108,7 @@ def _leaver(session: Session, pairing: Pairing, *, defaults: ProgrammeDefaults, 
     lines = [
         f"• {_who(teacher)} leaves the company (deactivated in Slack) while proposed to teach "
         f"{learner.display_name} {topic}.",
-        f"  Their {len(ended)} open pairing(s) end, their Lunch 'n' Learn seats go to the "
+        f"  {_pairings(len(ended))} end, their Lunch 'n' Learn seats go to the "
         "waitlist and their own sessions are cancelled.",
         f"  {learner.display_name} reads:",
         *_read(session, learner, key_prefix=f"pairing:{pairing.id}:partner-left"),
@@ -109,6 +123,10 @@ def _leaver(session: Session, pairing: Pairing, *, defaults: ProgrammeDefaults, 
     if offered is not None:
         lines.append(f"  …and the new proposal goes to {_who(offered.teacher)}.")
     return lines
+
+
+def _pairings(count: int) -> str:
+    return "Their open pairing" if count == 1 else f"Their {count} open pairings"
 
 
 def _read(session: Session, person: Person, *, key_prefix: str) -> list[str]:
