@@ -137,6 +137,7 @@ class Work(StrEnum):
     ADMIN_EXPORT = "admin.export"
     HOME_OPENED = "home.opened"
     USER_CHANGED = "user.changed"
+    LEARNING_LOG = "pairing.learning_log.write"
 
 
 # Work that earlier versions stored for their worker and listeners now do right after their ack:

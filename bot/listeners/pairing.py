@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery import canvases
 from bot.delivery import pairing_notices as notices
 from bot.delivery.sender import flush_outbox
 from bot.ids import Action, Block, Modal, Work
@@ -130,6 +131,8 @@ def show_answer(
         db: Database = context["db"]
         _redraw_proposals(client, db, pairing_id)
         flush_outbox(db, client, team_id=team_of(body), key_prefix=f"pairing:{pairing_id}:")
+        if outcome == Outcome.BOTH_ACCEPTED:
+            canvases.write_learning_log_now(db, client, pairing_id=pairing_id)
         refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
@@ -190,6 +193,7 @@ def checkin_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
             now=utcnow(),
             settings=_programme(session, person, context),
         )
+        canvases.record_meeting(session, change, now=utcnow())
         if change.outcome == Outcome.ENDED and change.pairing:
             notices.enqueue_feedback_request(session, change.pairing, now=utcnow())
         pairing_id = change.pairing.id if change.pairing else None
@@ -283,6 +287,8 @@ def mark_learned(ack: Ack, body: dict, action: dict, respond: Respond, context: 
         done = pairings.mark_learned(
             session, pairing_id=_int(action.get("value")), person=person, now=utcnow()
         )
+        if done:
+            canvases.record_learned(session, pairing_id=_int(action.get("value")), now=utcnow())
     _ephemeral(
         respond,
         ":mortar_board: Congratulations! I've closed that wish."
