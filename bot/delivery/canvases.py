@@ -108,7 +108,7 @@ def queue_entry(
             kind=Work.LEARNING_LOG,
             body={"team_id": pairing.team_id},
             extras={"pairing_id": pairing.id},
-            now=now,
+            now=utcnow(),  # the worker's clock, not the event's (a job may run for a moment gone by)
         )
 
 

@@ -131,8 +131,8 @@ def show_answer(
         db: Database = context["db"]
         _redraw_proposals(client, db, pairing_id)
         flush_outbox(db, client, team_id=team_of(body), key_prefix=f"pairing:{pairing_id}:")
-        if outcome == Outcome.BOTH_ACCEPTED:
-            canvases.write_learning_log_now(db, client, pairing_id=pairing_id)
+        # Whoever's flush sent the introduction (either partner's click) goes on to the canvas.
+        canvases.write_learning_log_now(db, client, pairing_id=pairing_id)
         refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
