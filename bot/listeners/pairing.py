@@ -31,6 +31,7 @@ from bot.logs import error_code
 from bot.services import outbox, pairings, profiles
 from bot.services.pairings import Outcome
 from bot.views import pairing as views
+from bot.views.text import slack_date
 from bot.work.queue import Job, task
 from models import Pairing, Person, utcnow
 
@@ -333,12 +334,12 @@ def snooze_submitted(ack: Ack, body: dict, view: dict, client: WebClient, contex
     ack()
     with person_transaction(body, context) as (_session, person):
         pairings.snooze(person, until=until)
-    day = until.astimezone(ZoneInfo(timezone)) - timedelta(days=1)
+    last_day = slack_date(until - timedelta(minutes=1), "{date_long_pretty}")  # the day they picked
     tell_privately(
         client,
         user_id=user_of(body),
         channel_id=None,
-        reply=views.build_notice(f":zzz: Snoozed: no new pairings until after {day:%d %B %Y}."),
+        reply=views.build_notice(f":zzz: Snoozed: no new pairings until after {last_day}."),
     )
 
 
