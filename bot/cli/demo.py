@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.cli import migrations, sample_org
 from bot.cli.admin import report_text
+from bot.cli.demo_canvas import print_learning_log
 from bot.config import ProgrammeDefaults
 from bot.db import Database
 from bot.delivery import pairing_notices as notices
@@ -63,6 +64,7 @@ def run_demo(*, database_url: str, people: int, seed: int, chart_path: str | Non
     with database.transaction() as session:
         print_round(session, summary.round_key)
         print_dms(session, limit=2)
+    print_learning_log(database, team_id=TEAM_ID, now=now)
     extra_sections(database, defaults=defaults, now=now, rng=rng, chart_path=chart_path)
     print(
         f"\nDone. The demo database is {database_url}; `DATABASE_URL={database_url} python -m bot match "
