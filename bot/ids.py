@@ -139,6 +139,7 @@ class Work(StrEnum):
     HOME_OPENED = "home.opened"
     USER_CHANGED = "user.changed"
     REQUEST_MENTOR_STEP = "workflow.request_mentor"
+    LEARNING_LOG = "pairing.learning_log.write"
 
 
 # Work that earlier versions stored for their worker and listeners now do right after their ack:

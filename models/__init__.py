@@ -3,6 +3,7 @@
 from models import slack_oauth  # noqa: F401  (slack_sdk's OAuth tables join the metadata)
 from models.base import Base, utcnow
 from models.delivery import OutboxMessage, OutboxStatus, ProcessedEvent
+from models.learning_log import EntryStatus, LearningLog, LearningLogEntry, LogStatus
 from models.lunch import (
     HostConsent,
     LunchFeedback,
@@ -39,7 +40,11 @@ __all__ = [
     "Answer",
     "Base",
     "CareerStage",
+    "EntryStatus",
     "HostConsent",
+    "LearningLog",
+    "LearningLogEntry",
+    "LogStatus",
     "LunchFeedback",
     "LunchSession",
     "LunchSignup",

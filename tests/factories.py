@@ -70,6 +70,8 @@ def fill_workspace(db: Database, team: str, *, now: datetime) -> dict[str, int]:
     from sqlalchemy import insert
 
     from models import (
+        LearningLog,
+        LearningLogEntry,
         LunchFeedback,
         LunchSession,
         LunchSignup,
@@ -127,6 +129,8 @@ def fill_workspace(db: Database, team: str, *, now: datetime) -> dict[str, int]:
         session.add_all(
             [
                 PairingMeeting(pairing_id=pairing.id, logged_by_id=learner.id, rating=5),
+                LearningLog(team_id=team, pairing_id=pairing.id, opening="# Log", title="Log"),
+                LearningLogEntry(team_id=team, pairing_id=pairing.id, key="c:1", markdown="- met"),
                 PairingFeedback(pairing_id=pairing.id, person_id=learner.id, rating=5),
                 LunchSignup(session_id=lunch.id, person_id=learner.id, status=SignupStatus.ATTENDING),
                 LunchFeedback(session_id=lunch.id, person_id=learner.id, rating=4),

@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests import fakeslack_canvases
+
 JSON = dict[str, Any]
 
 # Calls that do not go to /api/<method> are recorded under these pseudo-method names, so the same
@@ -56,6 +58,7 @@ SLACK_JSON_FIELDS = frozenset(
         "unfurls",
         "user_auth_blocks",
         "view",
+        *fakeslack_canvases.JSON_FIELDS,
     }
 )
 
@@ -78,6 +81,7 @@ _METHOD_SCOPES: dict[str, str] = {
     "assistant.threads.setStatus": "assistant:write",
     "assistant.threads.setSuggestedPrompts": "assistant:write",
     "assistant.threads.setTitle": "assistant:write",
+    **fakeslack_canvases.SCOPES,
 }
 _CONVERSATION_SCOPES: dict[str, tuple[str, str, str, str]] = {
     "conversations.history": ("channels:history", "groups:history", "im:history", "mpim:history"),
@@ -289,6 +293,7 @@ class _Workspace:
         # Token rotation (the app's setting): None is off; else the seconds a new token lasts.
         self.rotation_expires_in: int | None = None
         self.refresh_tokens: dict[str, JSON] = {}  # not yet used -> the team and org they are for
+        self.canvases = fakeslack_canvases.FakeCanvases(self.next_id, self.users, identity.bot_user_id)
         self.clear_activity()
         self._answers: dict[str, Callable[[JSON], JSON]] = {
             "auth.test": self._auth_test,
@@ -316,6 +321,7 @@ class _Workspace:
             "assistant.threads.setStatus": self._assistant_set_status,
             "assistant.threads.setSuggestedPrompts": self._assistant_set_suggested_prompts,
             "assistant.threads.setTitle": self._assistant_set_title,
+            **self.canvases.answers(),
         }
         # Custom workflow steps (the manifest's `functions`) and their executions.
         self.functions: dict[str, JSON] = {}
@@ -331,6 +337,7 @@ class _Workspace:
         self.opened: set[str] = set()
         self.executions: dict[str, JSON] = {}  # function_execution_id -> callback_id, state, outputs
         self.assistant_threads: dict[tuple[str, str], JSON] = {}  # (channel, thread_ts) -> status...
+        self.canvases.clear()
 
     def answer(self, method: str, args: JSON) -> JSON:
         handler = self._answers.get(method)
@@ -543,7 +550,10 @@ class _Workspace:
         channel_id = str(args.get("channel", ""))
         if not channel_id:
             return _error("channel_not_found")
-        return {"ok": True, "channel": self.channel_info(channel_id)}
+        return {
+            "ok": True,
+            "channel": {**self.channel_info(channel_id), **self.canvases.properties_for(channel_id)},
+        }
 
     def _conversations_history(self, args: JSON) -> JSON:
         channel = self.resolve_channel(args.get("channel"))
@@ -1540,6 +1550,24 @@ class FakeSlack:
         with self._lock:
             view = self._workspace.views.get(view_id)
             return _copy(view) if view else None
+
+    def set_canvas_plan(self, plan: str) -> None:
+        """ "paid" (canvases everywhere), "free" (no channel or standalone canvases) or "disabled"
+        (an admin turned canvases off: canvas_disabled_user_team)."""
+        if plan not in fakeslack_canvases.PLANS:
+            raise ValueError(f"unknown plan {plan!r}")
+        with self._lock:
+            self._workspace.canvases.plan = plan
+
+    def canvases(self) -> list[JSON]:
+        """Canvases made so far: id, title, markdown, channel_id (a conversation's own), access, edits."""
+        with self._lock:
+            return [_copy(canvas) for canvas in self._workspace.canvases.canvases.values()]
+
+    def canvas_in(self, channel_id: str) -> JSON | None:
+        with self._lock:
+            canvas_id = self._workspace.canvases.by_channel.get(channel_id)
+            return _copy(self._workspace.canvases.canvases[canvas_id]) if canvas_id else None
 
     def uploaded_files(self) -> list[JSON]:
         """Completed uploads: id, name, title, bytes, channel, initial_comment, thread_ts."""

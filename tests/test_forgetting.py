@@ -20,7 +20,7 @@ from bot.delivery import lunch_notices
 from bot.delivery import pairing_notices as notices
 from bot.delivery.sender import Deliverer
 from bot.ids import Block, Modal, Work
-from bot.services import learning, outbox, pairings
+from bot.services import learning, learning_log, outbox, pairings
 from bot.services.lunch import announcements, feedback
 from bot.views import lunch as lunch_views
 from models import (
@@ -112,7 +112,10 @@ def fill_every_table(flipside) -> dict[str, int]:
         # Messages to them and about them: proposals (the partner's names them, with stage and
         # department), the group introduction, a reminder to the partner.
         notices.enqueue_proposal(session, active, now=now)
-        notices.enqueue_intro(session, active, now=now)
+        notices.enqueue_intro(session, active, now=now)  # and their learning log, with a line owed to it
+        learning_log.queue_learning_log_entry(
+            session, pairing=active, text=f"- Pulse note: {TYPED['meeting note']}", now=now
+        )
         # Lunch 'n' Learn: one they hosted (past), one they host (upcoming, Amara signed up), one
         # they attended and rated, one whose host summary is still to send, and one with a seat
         # they hold while George waits.

@@ -17,6 +17,7 @@ from bot.cli import migrations, sample_org
 from bot.cli.admin import report_text
 from bot.cli.demo_assistant import print_assistant_exchange
 from bot.cli.demo_flow import print_demo_flow
+from bot.cli.demo_canvas import print_learning_log
 from bot.config import ProgrammeDefaults
 from bot.db import Database
 from bot.delivery import pairing_notices as notices
@@ -67,6 +68,7 @@ def run_demo(*, database_url: str, people: int, seed: int, chart_path: str | Non
         print_round(session, summary.round_key, listing)
         print_dms(session, limit=2)
     print_demo_flow(database, team_id=TEAM_ID, defaults=defaults, now=now, heading=_heading)
+    print_learning_log(database, team_id=TEAM_ID, now=now)
     extra_sections(database, defaults=defaults, now=now, rng=rng, chart_path=chart_path)
     print(
         f"\nDone. The demo database is {database_url}; `DATABASE_URL={database_url} python -m bot match "

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.config import ProgrammeDefaults
+from bot.delivery import canvases
 from bot.services import outbox, rounds
 from bot.services.matching import UnmatchedReason
 from bot.services.pairings import Change, Outcome, suggest_meeting_times
@@ -66,6 +67,7 @@ def enqueue_intro(session: Session, pairing: Pairing, *, now: datetime) -> None:
         views.build_intro(pairing, times=times),
         now,
     )
+    canvases.start_log(session, pairing, times=times, now=now)
 
 
 def enqueue_declined(session: Session, pairing: Pairing, *, declined_by: Person, now: datetime) -> None:
@@ -130,6 +132,7 @@ def enqueue_checkin(session: Session, pairing: Pairing, *, now: datetime) -> Non
             views.build_checkin(pairing, person),
             now,
         )
+    canvases.record_checkin(session, pairing, now=now)
 
 
 def enqueue_feedback_request(session: Session, pairing: Pairing, *, now: datetime) -> None:
@@ -143,6 +146,7 @@ def enqueue_feedback_request(session: Session, pairing: Pairing, *, now: datetim
             views.build_feedback_request(pairing, person),
             now,
         )
+    canvases.record_end(session, pairing, now=now)
 
 
 def enqueue_unmatched(

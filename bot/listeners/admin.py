@@ -42,7 +42,7 @@ from bot.services.export import export_csv
 from bot.services.insights import Period
 from bot.slack.admin_rights import Verdict
 from bot.views import admin as admin_views
-from bot.views.text import plural
+from bot.views.text import plural, slack_date
 from bot.work.queue import Job, settle_in, task
 from models import utcnow
 
@@ -218,7 +218,7 @@ def send_export(job: Job) -> None:
         client.files_upload_v2(
             file_uploads=[{"file": data, "filename": name, "title": name} for name, data in files.items()],
             channel=channel,
-            initial_comment=f"Flipside export of {now:%d %b %Y %H:%M} UTC: pairings, their sessions, "
+            initial_comment=f"Flipside export of {slack_date(now)}: pairings, their sessions, "
             "Lunch 'n' Learns, sign-ups and feedback.",
         )
     except SlackApiError as error:

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import flow_notices
+from bot.delivery import canvases
 from bot.delivery import pairing_notices as notices
 from bot.delivery.sender import flush_outbox
 from bot.ids import Action, Block, Modal, Work
@@ -31,6 +32,7 @@ from bot.logs import error_code
 from bot.services import ghosting, outbox, pairings, profiles
 from bot.services.pairings import Outcome
 from bot.views import pairing as views
+from bot.views.text import slack_date
 from bot.work.queue import Job, task
 from models import Pairing, Person, utcnow
 
@@ -138,6 +140,8 @@ def show_answer(
         db: Database = context["db"]
         _redraw_proposals(client, db, pairing_id)
         flush_outbox(db, client, team_id=team_of(body), key_prefix=f"pairing:{pairing_id}:")
+        # Whoever's flush sent the introduction (either partner's click) goes on to the canvas.
+        canvases.write_learning_log_now(db, client, pairing_id=pairing_id)
         refresh_home(client, context, team_id=team_of(body), user_id=user_of(body))
 
 
@@ -199,6 +203,7 @@ def checkin_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
             now=utcnow(),
             settings=_programme(session, person, context),
         )
+        canvases.record_meeting(session, change, now=utcnow())
         if change.outcome == Outcome.ENDED and change.pairing:
             notices.enqueue_feedback_request(session, change.pairing, now=utcnow())
         pairing_id = change.pairing.id if change.pairing else None
@@ -295,6 +300,8 @@ def mark_learned(ack: Ack, body: dict, action: dict, respond: Respond, context: 
         done = pairings.mark_learned(
             session, pairing_id=_int(action.get("value")), person=person, now=utcnow()
         )
+        if done:
+            canvases.record_learned(session, pairing_id=_int(action.get("value")), now=utcnow())
     _ephemeral(
         respond,
         ":mortar_board: Congratulations! I've closed that wish."
@@ -340,12 +347,12 @@ def snooze_submitted(ack: Ack, body: dict, view: dict, client: WebClient, contex
     ack()
     with person_transaction(body, context) as (_session, person):
         pairings.snooze(person, until=until)
-    day = until.astimezone(ZoneInfo(timezone)) - timedelta(days=1)
+    last_day = slack_date(until - timedelta(minutes=1), "{date_long_pretty}")  # the day they picked
     tell_privately(
         client,
         user_id=user_of(body),
         channel_id=None,
-        reply=views.build_notice(f":zzz: Snoozed: no new pairings until after {day:%d %B %Y}."),
+        reply=views.build_notice(f":zzz: Snoozed: no new pairings until after {last_day}."),
     )
 
 

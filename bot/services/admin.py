@@ -14,7 +14,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import WEEKDAYS, ProgrammeDefaults
-from bot.services import erasure, outbox, profiles
+from bot.services import erasure, learning_log, outbox, profiles
 from bot.services.forms import FormError
 from models import (
     LunchFeedback,
@@ -352,6 +352,7 @@ def forget_person(
     erasure.erase_pending_work(session, team_id=person.team_id, slack_user_id=old_user_id)
     erasure.erase_installer(session, team_id=person.team_id, slack_user_id=old_user_id, tombstone=tombstone)
     erasure.erase_hosted_sessions(session, traces=traces)
+    learning_log.forget_pairings(session, pairing_ids=traces.pairing_ids)
     _anonymise(person, now=now)
     erasure.drop_orphan_topics(session, traces=traces)
     session.flush()

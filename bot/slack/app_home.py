@@ -10,12 +10,13 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.db import Database
 from bot.logs import error_code
-from bot.services import admin, insights, profiles
+from bot.services import admin, insights, learning_log, profiles
 from bot.services.insights import Period
 from bot.services.programme import next_matching_round
 from bot.slack.admin_rights import AdminRights
 from bot.views import admin as admin_views
 from bot.views.home import build_home
+from bot.views.learning_log import build_admin_notice
 from models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,9 @@ def publish_home(
         if is_admin:
             period = period or Period.LAST_4_WEEKS
             report = insights.build_report(session, team_id=team_id, period=period, now=now)
-            admin_blocks = admin_views.build_admin_section(report, programme)
+            admin_blocks = admin_views.build_admin_section(report, programme) + build_admin_notice(
+                learning_log.workspace_unavailable_reason(session, team_id=team_id)
+            )
             home_state = {"period": period.value}
         view = build_home(
             person,

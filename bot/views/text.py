@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 
@@ -22,11 +22,16 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def utc_text(moment: datetime, *, with_time: bool = True) -> str:
+    """The moment as plain text in UTC, e.g. "Tue 08 Dec 2026 12:00 UTC": what every reader can
+    convert, where Slack cannot render a date token (a fallback, a canvas, the terminal)."""
+    at = moment.astimezone(UTC)
+    return at.strftime("%a %d %b %Y %H:%M UTC" if with_time else "%a %d %b %Y")
+
+
 def slack_date(moment: datetime, token_format: str = "{date_short_pretty} at {time}") -> str:
     """Slack renders this in each reader's own timezone; the fallback is UTC."""
-    epoch = int(moment.timestamp())
-    fallback = moment.strftime("%a %d %b %Y %H:%M UTC")
-    return f"<!date^{epoch}^{token_format}|{fallback}>"
+    return f"<!date^{int(moment.timestamp())}^{token_format}|{utc_text(moment)}>"
 
 
 def plural(count: int, word: str, plural_word: str | None = None) -> str:
