@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from bot.cli import migrations, sample_org
 from bot.cli.admin import report_text
 from bot.cli.demo_assistant import print_assistant_exchange
-from bot.cli.demo_flow import print_demo_flow
 from bot.cli.demo_canvas import print_learning_log
+from bot.cli.demo_flow import print_demo_flow
 from bot.config import ProgrammeDefaults
 from bot.db import Database
 from bot.delivery import pairing_notices as notices

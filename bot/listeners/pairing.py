@@ -13,8 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.db import Database
-from bot.delivery import flow_notices
-from bot.delivery import canvases
+from bot.delivery import canvases, flow_notices
 from bot.delivery import pairing_notices as notices
 from bot.delivery.sender import flush_outbox
 from bot.ids import Action, Block, Modal, Work
