@@ -21,6 +21,7 @@ from models.pairing import (
     PairingStatus,
 )
 from models.people import CareerStage, PairingBlock, Person
+from models.pulse import MonthlySummary, PulseAnswer
 from models.topics import (
     NOTE_MAX_LENGTH,
     TOPIC_MAX_LENGTH,
@@ -46,6 +47,7 @@ __all__ = [
     "LunchStatus",
     "LunchSuggestion",
     "MatchingRound",
+    "MonthlySummary",
     "OutboxMessage",
     "OutboxStatus",
     "Pairing",
@@ -57,6 +59,7 @@ __all__ = [
     "Person",
     "ProcessedEvent",
     "ProgrammeSettings",
+    "PulseAnswer",
     "SignupStatus",
     "Skill",
     "SkillLevel",

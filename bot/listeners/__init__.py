@@ -19,6 +19,7 @@ from bot.listeners import (
     lunch_host,
     lunch_seats,
     pairing,
+    pulse,
     view_submissions,
 )
 
@@ -30,6 +31,7 @@ def register_all(app: App) -> None:
         actions,
         view_submissions,
         pairing,
+        pulse,
         lunch,
         lunch_seats,
         lunch_host,

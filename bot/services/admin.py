@@ -28,6 +28,7 @@ from models import (
     PairingStatus,
     Person,
     ProgrammeSettings,
+    PulseAnswer,
     SignupStatus,
     Skill,
     Topic,
@@ -116,6 +117,10 @@ class SettingsField(enum.StrEnum):
     PAIRING_LENGTH = "pairing_length"
     REMINDERS = "reminders"
     DEMAND_THRESHOLD = "demand_threshold"
+    SUMMARY_TO = "summary_to"
+
+
+SUMMARY_DESTINATIONS = ("admins", "channel")
 
 
 class SettingsError(FormError):
@@ -134,6 +139,7 @@ class SettingsInput:
     pairing_max_days: int
     lnl_reminder_minutes: tuple[int, ...]  # largest first
     lnl_demand_threshold: int
+    summary_destination: str = "admins"
 
 
 @dataclass
@@ -185,6 +191,11 @@ def parse_settings(values: Mapping[str, Any]) -> SettingsInput:
         "The threshold",
         DEMAND_THRESHOLD_RANGE,
     )
+    summary_to = str(values.get(SettingsField.SUMMARY_TO) or "admins")
+    if summary_to not in SUMMARY_DESTINATIONS:
+        check.errors[SettingsField.SUMMARY_TO] = "Pick where the monthly summary goes."
+    elif summary_to == "channel" and channel is None:
+        check.errors[SettingsField.SUMMARY_TO] = "Pick a programme channel above, or send it to the admins."
     if check.errors:
         raise SettingsError(check.errors)
     assert clock is not None
@@ -199,6 +210,7 @@ def parse_settings(values: Mapping[str, Any]) -> SettingsInput:
         pairing_max_days=days,
         lnl_reminder_minutes=reminders,
         lnl_demand_threshold=threshold,
+        summary_destination=summary_to,
     )
 
 
@@ -243,6 +255,7 @@ def save_settings(
     settings.pairing_max_days = data.pairing_max_days
     settings.lnl_reminder_minutes = ",".join(str(minutes) for minutes in data.lnl_reminder_minutes)
     settings.lnl_demand_threshold = data.lnl_demand_threshold
+    settings.summary_destination = data.summary_destination
     session.flush()
     return settings
 
@@ -306,6 +319,7 @@ def forget_person(
         (PairingMeeting, PairingMeeting.logged_by_id),
         (PairingFeedback, PairingFeedback.person_id),
         (LunchFeedback, LunchFeedback.person_id),
+        (PulseAnswer, PulseAnswer.person_id),
     ):
         notes += (
             session.execute(
@@ -313,6 +327,9 @@ def forget_person(
             ).rowcount
             or 0
         )
+    session.execute(
+        update(PulseAnswer).where(PulseAnswer.person_id == person.id).values(share_with_log=False)
+    )
     session.execute(update(Pairing).where(Pairing.declined_by_id == person.id).values(decline_reason=None))
     session.execute(
         update(Wish).where(Wish.requested_teacher_id == person.id).values(requested_teacher_id=None)
