@@ -25,10 +25,14 @@ def _settings() -> Settings:
     return load_settings(require_slack=False)
 
 
-def _job_ids() -> list[str]:
+def _jobs():
     from bot.jobs import all_jobs
 
-    return [spec.id for spec in all_jobs()]
+    return all_jobs()
+
+
+def _job_ids() -> list[str]:
+    return [spec.id for spec in _jobs()]
 
 
 def require_known_job(job: str) -> None:
@@ -282,8 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--team", help="one workspace (team id); default all")
     match.set_defaults(func=cmd_match)
     sub.add_parser("jobs", help="list scheduled jobs and their next run times").set_defaults(func=cmd_jobs)
-    run = sub.add_parser("run", help="run one scheduled job now")
-    run.add_argument("job", metavar="JOB", help=f"one of: {', '.join(_job_ids())}")
+    run = sub.add_parser(
+        "run",
+        help="run one scheduled job now",
+        description="Run one scheduled job now. JOB is one of:\n"
+        + "\n".join(f"  {spec.id:<22} {spec.description}" for spec in _jobs()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("job", metavar="JOB", help="the job's id, as listed above")
     run.set_defaults(func=cmd_run)
     sub.add_parser("clock", help="run the scheduler (the Procfile's clock process)").set_defaults(
         func=cmd_clock
