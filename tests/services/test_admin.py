@@ -180,12 +180,23 @@ def test_every_bad_field_gets_its_own_inline_error():
         (SettingsField.REMINDERS, "1 2 3 4 5 6", "At most 5 reminders."),
         (SettingsField.MATCHING_TIMEZONE, "", "Use a timezone name like Europe/London or America/New_York."),
         (SettingsField.DEMAND_THRESHOLD, None, "The threshold must be a whole number."),
+        (SettingsField.SUMMARY_TO, "everyone", "Pick where the monthly summary goes."),
     ],
 )
 def test_edge_values_are_refused_with_a_clear_message(field, value, message):
     with pytest.raises(admin.SettingsError, match=re.escape(message)) as raised:
         admin.parse_settings({**VALID, field: value})
     assert raised.value.errors == {field: message}
+
+
+def test_the_monthly_summary_goes_to_the_channel_only_if_there_is_one():
+    assert (
+        admin.parse_settings({**VALID, SettingsField.SUMMARY_TO: "channel"}).summary_destination == "channel"
+    )
+    assert admin.parse_settings(dict(VALID)).summary_destination == "admins"
+    message = "Pick a programme channel above, or send it to the admins."
+    with pytest.raises(admin.SettingsError, match=re.escape(message)):
+        admin.parse_settings({**VALID, SettingsField.CHANNEL: None, SettingsField.SUMMARY_TO: "channel"})
 
 
 def test_saved_settings_drive_the_next_round(session, org):
