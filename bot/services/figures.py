@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import enum
 import statistics
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union, union_all
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from bot.services.availability import WaitReason, open_wish_reasons
@@ -276,12 +276,13 @@ def trend(row: Row) -> str:
 
 def programme_figures(session: Session, *, team_id: str, period: Period, as_of: datetime) -> ProgrammeFigures:
     current_window, previous_window = windows(period, as_of)
+    current, previous = _figures(session, team_id=team_id, windows=(current_window, previous_window))
     return ProgrammeFigures(
         team_id=team_id,
         period=period,
         as_of=as_of,
-        current=_figures(session, team_id=team_id, window=current_window),
-        previous=_figures(session, team_id=team_id, window=previous_window),
+        current=current,
+        previous=previous,
         details=_details(session, team_id=team_id, window=current_window),
     )
 
@@ -291,9 +292,21 @@ def _within(column: Any, window: Window) -> ColumnElement[bool]:
     return upper if window.since is None else and_(column >= window.since, upper)
 
 
+def _in_any(column: Any, wins: Sequence[Window]) -> ColumnElement[bool]:
+    return or_(*(_within(column, window) for window in wins))
+
+
 def _count_if(condition: ColumnElement[bool]) -> Any:
     # SUM(CASE ...) rather than COUNT(*) FILTER: portable to SQLite and PostgreSQL alike.
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _flag(condition: ColumnElement[bool]) -> Any:
+    return case((condition, 1), else_=0)
+
+
+def _avg_if(condition: ColumnElement[bool], value: Any) -> Any:
+    return func.avg(case((condition, value), else_=None))  # AVG skips the NULLs
 
 
 def _float(value: Any) -> float | None:
@@ -313,139 +326,157 @@ def _active_member(moment: datetime) -> ColumnElement[bool]:
     )
 
 
-def _figures(session: Session, *, team_id: str, window: Window) -> Figures:
-    participation = _participation(session, team_id=team_id, window=window)
-    wishes = session.execute(
-        select(_count_if(_within(Wish.created_at, window)), _count_if(_open_at(window.until))).where(
-            Wish.team_id == team_id
-        )
-    ).one()
-    pairs = _pairs(session, team_id=team_id, window=window)
-    lunch = _lunch(session, team_id=team_id, window=window)
-    pulse = session.execute(
-        select(
-            _count_if(PulseAnswer.answered_at.is_not(None)),
-            func.avg(PulseAnswer.rating),
-            _count_if(PulseAnswer.stopped_meeting.is_(True)),
-        ).where(
-            PulseAnswer.team_id == team_id,
-            PulseAnswer.answered_at.is_not(None),
-            _within(PulseAnswer.answered_at, window),
-        )
-    ).one()
-    rounds = session.scalar(
-        select(func.count()).where(
-            MatchingRound.team_id == team_id, _within(MatchingRound.started_at, window)
-        )
-    )
-    return Figures(
-        window=window,
-        **participation,
-        wishes_new=int(wishes[0]),
-        open_wishes=int(wishes[1]),
-        **pairs,
-        median_wait_days=_median_wait_days(session, team_id=team_id, window=window),
-        **lunch,
-        pulse_answers=int(pulse[0]),
-        pulse_rating=_float(pulse[1]),
-        pulse_stopped=int(pulse[2]),
-        rounds=rounds or 0,
-    )
+def _figures(session: Session, *, team_id: str, windows: Sequence[Window]) -> list[Figures]:
+    """Every figure for each window, each table read once for all of them (conditional sums)."""
+    values: list[dict[str, Any]] = [{"window": window} for window in windows]
+    for part in (_participation, _wishes, _pairs, _median_wait_days, _lunch, _pulse, _rounds):
+        for figures_of_window, found in zip(
+            values, part(session, team_id=team_id, windows=windows), strict=True
+        ):
+            figures_of_window.update(found)
+    return [Figures(**figures_of_window) for figures_of_window in values]
 
 
-def _participation(session: Session, *, team_id: str, window: Window) -> dict[str, int]:
+def _participation(session: Session, *, team_id: str, windows: Sequence[Window]) -> list[dict[str, int]]:
     """People who, during the window, had a wish or offered a skill, or were in a pair proposed in
     it. Pairings count too, so people who were forgotten (their wishes and skills deleted) still
     appear in the period in which they took part."""
-    wish_alive = Wish.created_at < window.until
-    if window.since is not None:
-        wish_alive = and_(wish_alive, or_(Wish.closed_at.is_(None), Wish.closed_at >= window.since))
-    in_window = _within(Pairing.proposed_at, window)
-    learner_ids = union(
-        select(Wish.person_id.label("person_id")).where(Wish.team_id == team_id, wish_alive),
-        select(Pairing.learner_id).where(Pairing.team_id == team_id, in_window),
-    ).subquery()
-    teacher_ids = union(
-        select(Skill.person_id.label("person_id")).where(
-            Skill.team_id == team_id, Skill.created_at < window.until
-        ),
-        select(Pairing.teacher_id).where(Pairing.team_id == team_id, in_window),
-    ).subquery()
+
+    def wish_alive(window: Window) -> ColumnElement[bool]:
+        alive = Wish.created_at < window.until
+        if window.since is not None:
+            alive = and_(alive, or_(Wish.closed_at.is_(None), Wish.closed_at >= window.since))
+        return alive
+
+    def side(person: Any, flags: list[ColumnElement[bool]], learns: bool, where: Any) -> Any:
+        columns = [person.label("person_id")]
+        for index, flag in enumerate(flags):
+            columns.append(
+                _flag(flag).label(f"learns_{index}") if learns else literal(0).label(f"learns_{index}")
+            )
+            columns.append(
+                literal(0).label(f"teaches_{index}") if learns else _flag(flag).label(f"teaches_{index}")
+            )
+        return select(*columns).where(where, or_(*flags))
+
     roles = union_all(
-        select(learner_ids.c.person_id, literal(1).label("learns"), literal(0).label("teaches")),
-        select(teacher_ids.c.person_id, literal(0).label("learns"), literal(1).label("teaches")),
+        side(Wish.person_id, [wish_alive(w) for w in windows], True, Wish.team_id == team_id),
+        side(
+            Pairing.learner_id,
+            [_within(Pairing.proposed_at, w) for w in windows],
+            True,
+            Pairing.team_id == team_id,
+        ),
+        side(Skill.person_id, [Skill.created_at < w.until for w in windows], False, Skill.team_id == team_id),
+        side(
+            Pairing.teacher_id,
+            [_within(Pairing.proposed_at, w) for w in windows],
+            False,
+            Pairing.team_id == team_id,
+        ),
     ).subquery()
     per_person = (
         select(
             roles.c.person_id,
-            func.max(roles.c.learns).label("learns"),
-            func.max(roles.c.teaches).label("teaches"),
+            *(
+                func.max(roles.c[f"{role}_{i}"]).label(f"{role}_{i}")
+                for i in range(len(windows))
+                for role in ("learns", "teaches")
+            ),
         )
         .group_by(roles.c.person_id)
         .subquery()
     )
-    learns, teaches = per_person.c.learns == 1, per_person.c.teaches == 1
-    row = session.execute(
-        select(
+    columns = []
+    for index, window in enumerate(windows):
+        learns, teaches = per_person.c[f"learns_{index}"] == 1, per_person.c[f"teaches_{index}"] == 1
+        columns += [
             _count_if(and_(learns, ~teaches)),
             _count_if(and_(teaches, ~learns)),
             _count_if(and_(learns, teaches)),
-            _count_if(_active_member(window.until)),
-        )
-        .select_from(per_person)
-        .join(Person, Person.id == per_person.c.person_id)
+            _count_if(and_(or_(learns, teaches), _active_member(window.until))),
+        ]
+    row = session.execute(
+        select(*columns).select_from(per_person).join(Person, Person.id == per_person.c.person_id)
     ).one()
-    members = session.scalar(
-        select(func.count()).where(Person.team_id == team_id, _active_member(window.until))
-    )
-    learning_only, teaching_only, both = int(row[0]), int(row[1]), int(row[2])
-    return {
-        "participants": learning_only + teaching_only + both,
-        "active_members": members or 0,
-        "participants_active": int(row[3]),
-        "learning_only": learning_only,
-        "teaching_only": teaching_only,
-        "both": both,
-    }
+    members = session.execute(
+        select(*(_count_if(_active_member(w.until)) for w in windows)).where(Person.team_id == team_id)
+    ).one()
+    found = []
+    for index in range(len(windows)):
+        learning_only, teaching_only, both, active = (int(v) for v in row[index * 4 : index * 4 + 4])
+        found.append(
+            {
+                "participants": learning_only + teaching_only + both,
+                "active_members": int(members[index]),
+                "participants_active": active,
+                "learning_only": learning_only,
+                "teaching_only": teaching_only,
+                "both": both,
+            }
+        )
+    return found
 
 
-def _pairs(session: Session, *, team_id: str, window: Window) -> dict[str, int]:
-    """The pairs proposed in the window, followed to its end: accepted, met, established."""
-    meetings = (
-        select(PairingMeeting.pairing_id, func.count().label("meetings"))
-        .join(Pairing, Pairing.id == PairingMeeting.pairing_id)
-        .where(Pairing.team_id == team_id, PairingMeeting.logged_at < window.until)
-        .group_by(PairingMeeting.pairing_id)
+def _wishes(session: Session, *, team_id: str, windows: Sequence[Window]) -> list[dict[str, int]]:
+    columns = []
+    for window in windows:
+        columns += [_count_if(_within(Wish.created_at, window)), _count_if(_open_at(window.until))]
+    row = session.execute(select(*columns).where(Wish.team_id == team_id)).one()
+    return [{"wishes_new": int(row[2 * i]), "open_wishes": int(row[2 * i + 1])} for i in range(len(windows))]
+
+
+PAIR_KEYS = (
+    "pairs_proposed",
+    "pairs_accepted",
+    "pairs_met",
+    "pairs_established",
+    "reverse_pairs",
+    "cross_department_pairs",
+    "exchange_pairs",
+)
+
+
+def _pairs(session: Session, *, team_id: str, windows: Sequence[Window]) -> list[dict[str, int]]:
+    """The pairs proposed in the window, followed to its end: accepted, met, established. One row per
+    pairing with its meetings counted (a LEFT JOIN grouped by pairing), then summed per window."""
+    per_pairing = (
+        select(
+            Pairing.proposed_at,
+            Pairing.accepted_at,
+            Pairing.is_reverse,
+            Pairing.is_cross_department,
+            Pairing.exchange_topic_id,
+            *(_count_if(PairingMeeting.logged_at < w.until).label(f"met_{i}") for i, w in enumerate(windows)),
+        )
+        .outerjoin(PairingMeeting, PairingMeeting.pairing_id == Pairing.id)
+        .where(Pairing.team_id == team_id, _in_any(Pairing.proposed_at, windows))
+        .group_by(Pairing.id)
         .subquery()
     )
-    met = func.coalesce(meetings.c.meetings, 0)
-    row = session.execute(
-        select(
-            func.count(),
-            _count_if(and_(Pairing.accepted_at.is_not(None), Pairing.accepted_at < window.until)),
-            _count_if(met >= 1),
-            _count_if(met >= ESTABLISHED_MEETINGS),
-            _count_if(Pairing.is_reverse.is_(True)),
-            _count_if(Pairing.is_cross_department.is_(True)),
-            _count_if(Pairing.exchange_topic_id.is_not(None)),
-        )
-        .select_from(Pairing)
-        .outerjoin(meetings, meetings.c.pairing_id == Pairing.id)
-        .where(Pairing.team_id == team_id, _within(Pairing.proposed_at, window))
-    ).one()
-    keys = (
-        "pairs_proposed",
-        "pairs_accepted",
-        "pairs_met",
-        "pairs_established",
-        "reverse_pairs",
-        "cross_department_pairs",
-        "exchange_pairs",
-    )
-    return {key: int(value) for key, value in zip(keys, row, strict=True)}
+    pairing = per_pairing.c
+    columns = []
+    for index, window in enumerate(windows):
+        proposed = _within(pairing.proposed_at, window)
+        met = pairing[f"met_{index}"]
+        columns += [
+            _count_if(proposed),
+            _count_if(and_(proposed, pairing.accepted_at.is_not(None), pairing.accepted_at < window.until)),
+            _count_if(and_(proposed, met >= 1)),
+            _count_if(and_(proposed, met >= ESTABLISHED_MEETINGS)),
+            _count_if(and_(proposed, pairing.is_reverse.is_(True))),
+            _count_if(and_(proposed, pairing.is_cross_department.is_(True))),
+            _count_if(and_(proposed, pairing.exchange_topic_id.is_not(None))),
+        ]
+    row = session.execute(select(*columns).select_from(per_pairing)).one()
+    size = len(PAIR_KEYS)
+    return [
+        {key: int(value) for key, value in zip(PAIR_KEYS, row[i * size : (i + 1) * size], strict=True)}
+        for i in range(len(windows))
+    ]
 
 
-def _median_wait_days(session: Session, *, team_id: str, window: Window) -> float | None:
+def _median_wait_days(session: Session, *, team_id: str, windows: Sequence[Window]) -> list[dict[str, Any]]:
     """Median days from a wish to its first accepted pairing, over wishes first paired in the window.
 
     A wish re-added after it closed starts again (its created_at moves), so only pairings accepted
@@ -462,39 +493,87 @@ def _median_wait_days(session: Session, *, team_id: str, window: Window) -> floa
         .subquery()
     )
     rows = session.execute(
-        select(Wish.created_at, first.c.first_accepted)
+        select(
+            _days_between(session, Wish.created_at, first.c.first_accepted),
+            *(_flag(_within(first.c.first_accepted, w)) for w in windows),
+        )
         .join(first, first.c.wish_id == Wish.id)
-        .where(_within(first.c.first_accepted, window))
+        .where(_in_any(first.c.first_accepted, windows))
     ).all()
-    if not rows:
-        return None
-    return statistics.median((accepted - created).total_seconds() / 86400 for created, accepted in rows)
+    found = []
+    for index in range(len(windows)):
+        waits = [float(row[0]) for row in rows if row[index + 1]]
+        found.append({"median_wait_days": statistics.median(waits) if waits else None})
+    return found
 
 
-def _lunch(session: Session, *, team_id: str, window: Window) -> dict[str, Any]:
+def _days_between(session: Session, start: Any, end: Any) -> Any:
+    """Days from `start` to `end`, computed by the database (no datetimes to load per row)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start) / 86400.0
+    return func.julianday(end) - func.julianday(start)
+
+
+def _lunch(session: Session, *, team_id: str, windows: Sequence[Window]) -> list[dict[str, Any]]:
     """Sessions held (scheduled, not cancelled, started in the window), their seats taken, and the
     average rating attendees gave them."""
     held = and_(
         LunchSession.team_id == team_id,
         LunchSession.status == LunchStatus.SCHEDULED,
-        _within(LunchSession.starts_at, window),
+        _in_any(LunchSession.starts_at, windows),
     )
-    count = session.scalar(select(func.count()).select_from(LunchSession).where(held)) or 0
-    seats = (
-        session.scalar(
-            select(func.count())
-            .select_from(LunchSignup)
-            .join(LunchSession, LunchSession.id == LunchSignup.session_id)
-            .where(held, LunchSignup.status == SignupStatus.ATTENDING)
-        )
-        or 0
-    )
-    rating = session.scalar(
-        select(func.avg(LunchFeedback.rating))
+    in_window = [_within(LunchSession.starts_at, w) for w in windows]
+    counts = session.execute(select(*(_count_if(c) for c in in_window)).where(held)).one()
+    seats = session.execute(
+        select(*(_count_if(c) for c in in_window))
+        .select_from(LunchSignup)
+        .join(LunchSession, LunchSession.id == LunchSignup.session_id)
+        .where(held, LunchSignup.status == SignupStatus.ATTENDING)
+    ).one()
+    ratings = session.execute(
+        select(*(_avg_if(c, LunchFeedback.rating) for c in in_window))
         .join(LunchSession, LunchSession.id == LunchFeedback.session_id)
         .where(held)
-    )
-    return {"lunch_held": count, "lunch_seats": seats, "lunch_rating": _float(rating)}
+    ).one()
+    return [
+        {"lunch_held": int(counts[i]), "lunch_seats": int(seats[i]), "lunch_rating": _float(ratings[i])}
+        for i in range(len(windows))
+    ]
+
+
+def _pulse(session: Session, *, team_id: str, windows: Sequence[Window]) -> list[dict[str, Any]]:
+    columns = []
+    for window in windows:
+        answered = _within(PulseAnswer.answered_at, window)
+        columns += [
+            _count_if(answered),
+            _avg_if(answered, PulseAnswer.rating),
+            _count_if(and_(answered, PulseAnswer.stopped_meeting.is_(True))),
+        ]
+    row = session.execute(
+        select(*columns).where(
+            PulseAnswer.team_id == team_id,
+            PulseAnswer.answered_at.is_not(None),
+            _in_any(PulseAnswer.answered_at, windows),
+        )
+    ).one()
+    return [
+        {
+            "pulse_answers": int(row[3 * i]),
+            "pulse_rating": _float(row[3 * i + 1]),
+            "pulse_stopped": int(row[3 * i + 2]),
+        }
+        for i in range(len(windows))
+    ]
+
+
+def _rounds(session: Session, *, team_id: str, windows: Sequence[Window]) -> list[dict[str, int]]:
+    row = session.execute(
+        select(*(_count_if(_within(MatchingRound.started_at, w)) for w in windows)).where(
+            MatchingRound.team_id == team_id
+        )
+    ).one()
+    return [{"rounds": int(value)} for value in row]
 
 
 # --- the lists behind the numbers (current window only) ----------------------------------------
@@ -505,11 +584,11 @@ def _details(session: Session, *, team_id: str, window: Window) -> Details:
     counted: dict[WaitReason, int] = {}
     for reason in reasons.values():
         counted[reason] = counted.get(reason, 0) + 1
-    top_open, unteachable = _open_demand(session, team_id=team_id, window=window)
+    top_open, top_new, unteachable = _demand(session, team_id=team_id, window=window)
     return Details(
         open_by_reason=tuple((reason, counted[reason]) for reason in WaitReason if reason in counted),
         top_open_topics=top_open,
-        top_new_topics=_new_demand(session, team_id=team_id, window=window),
+        top_new_topics=top_new,
         unteachable_topics=unteachable,
         best_topics=_best_topics(session, team_id=team_id, window=window),
         best_departments=_best_departments(session, team_id=team_id, window=window),
@@ -517,54 +596,57 @@ def _details(session: Session, *, team_id: str, window: Window) -> Details:
     )
 
 
-def _teachers_by_topic(team_id: str, moment: datetime):
-    """Per topic, how many active colleagues (not paused, gone or forgotten) teach it."""
-    return (
-        select(Skill.topic_id.label("topic_id"), func.count().label("teachers"))
-        .join(Person, Person.id == Skill.person_id)
-        .where(
-            Skill.team_id == team_id,
-            Skill.created_at < moment,
-            Person.paused.is_(False),
-            _active_member(moment),
-        )
-        .group_by(Skill.topic_id)
-        .subquery()
-    )
-
-
-def _open_demand(
+def _demand(
     session: Session, *, team_id: str, window: Window
-) -> tuple[tuple[TopicDemand, ...], tuple[TopicDemand, ...]]:
-    """Topics by open wishes at the window's end (with how many can teach each), in one query:
-    the top few, and every one that nobody teaches."""
-    teachers = _teachers_by_topic(team_id, window.until)
-    wishes = func.count(Wish.id).label("wishes")
+) -> tuple[tuple[TopicDemand, ...], tuple[TopicDemand, ...], tuple[TopicDemand, ...]]:
+    """Topics by open wishes at the window's end and by wishes new in it, with how many active
+    colleagues (not paused, gone or forgotten) teach each: the top few of each, and every topic
+    with open wishes that nobody teaches. Two GROUP BY queries, merged here."""
+    teachers = dict(
+        session.execute(
+            select(Skill.topic_id, func.count())
+            .join(Person, Person.id == Skill.person_id)
+            .where(
+                Skill.team_id == team_id,
+                Skill.created_at < window.until,
+                Person.paused.is_(False),
+                _active_member(window.until),
+            )
+            .group_by(Skill.topic_id)
+        ).all()
+    )
     rows = session.execute(
-        select(Topic.display_name, wishes, func.coalesce(teachers.c.teachers, 0))
+        select(
+            Topic.id,
+            Topic.display_name,
+            _count_if(_open_at(window.until)),
+            _count_if(_within(Wish.created_at, window)),
+        )
         .join(Wish, Wish.topic_id == Topic.id)
-        .outerjoin(teachers, teachers.c.topic_id == Topic.id)
-        .where(Topic.team_id == team_id, _open_at(window.until))
-        .group_by(Topic.id, Topic.display_name, teachers.c.teachers)
-        .order_by(wishes.desc(), Topic.display_name, Topic.id)
+        .where(Topic.team_id == team_id, Wish.created_at < window.until)
+        .group_by(Topic.id, Topic.display_name)
     ).all()
-    demand = [TopicDemand(name, count, teaching) for name, count, teaching in rows]
-    return tuple(demand[:TOP_TOPICS]), tuple(d for d in demand if d.teachers == 0)
-
-
-def _new_demand(session: Session, *, team_id: str, window: Window) -> tuple[TopicDemand, ...]:
-    teachers = _teachers_by_topic(team_id, window.until)
-    wishes = func.count(Wish.id).label("wishes")
-    rows = session.execute(
-        select(Topic.display_name, wishes, func.coalesce(teachers.c.teachers, 0))
-        .join(Wish, Wish.topic_id == Topic.id)
-        .outerjoin(teachers, teachers.c.topic_id == Topic.id)
-        .where(Topic.team_id == team_id, _within(Wish.created_at, window))
-        .group_by(Topic.id, Topic.display_name, teachers.c.teachers)
-        .order_by(wishes.desc(), Topic.display_name, Topic.id)
-        .limit(TOP_TOPICS)
-    ).all()
-    return tuple(TopicDemand(name, count, teaching) for name, count, teaching in rows)
+    open_demand = sorted(
+        (
+            TopicDemand(name, int(count), teachers.get(topic_id, 0))
+            for topic_id, name, count, _new in rows
+            if count
+        ),
+        key=lambda d: (-d.wishes, d.topic.casefold()),
+    )
+    new_demand = sorted(
+        (
+            TopicDemand(name, int(new), teachers.get(topic_id, 0))
+            for topic_id, name, _count, new in rows
+            if new
+        ),
+        key=lambda d: (-d.wishes, d.topic.casefold()),
+    )
+    return (
+        tuple(open_demand[:TOP_TOPICS]),
+        tuple(new_demand[:TOP_TOPICS]),
+        tuple(d for d in open_demand if d.teachers == 0),
+    )
 
 
 def _answered_in(window: Window) -> ColumnElement[bool]:
@@ -597,31 +679,45 @@ def _best_topics(session: Session, *, team_id: str, window: Window) -> tuple[Rat
 
 
 def _best_departments(session: Session, *, team_id: str, window: Window) -> tuple[RatedGroup, ...]:
-    """A pair counts for each of its two departments ("Finance" and "finance" are one)."""
-    sides = union_all(
-        select(
-            PulseAnswer.rating.label("rating"),
-            Pairing.id.label("pairing_id"),
-            Pairing.learner_id.label("pid"),
-        )
-        .join(Pairing, Pairing.id == PulseAnswer.pairing_id)
-        .where(PulseAnswer.team_id == team_id, _answered_in(window)),
-        select(PulseAnswer.rating, Pairing.id, Pairing.teacher_id)
-        .join(Pairing, Pairing.id == PulseAnswer.pairing_id)
-        .where(PulseAnswer.team_id == team_id, _answered_in(window)),
-    ).subquery()
-    key = func.lower(func.trim(Person.department))
+    """A pair counts for each of its two departments (once if both are the same); "Finance" and
+    "finance" are one. Grouped by the pair of departments in SQL (a few dozen rows), then folded."""
+    learner, teacher = aliased(Person), aliased(Person)
+    learner_key, teacher_key = (
+        func.lower(func.trim(learner.department)),
+        func.lower(func.trim(teacher.department)),
+    )
     rows = session.execute(
         select(
-            func.min(Person.department),
-            func.avg(sides.c.rating),
-            func.count(func.distinct(sides.c.pairing_id)),
+            learner_key,
+            teacher_key,
+            func.min(learner.department),
+            func.min(teacher.department),
+            func.sum(PulseAnswer.rating),
+            func.count(PulseAnswer.rating),
+            func.count(func.distinct(Pairing.id)),
         )
-        .join(Person, Person.id == sides.c.pid)
-        .where(Person.department.is_not(None))
-        .group_by(key)
+        .join(Pairing, Pairing.id == PulseAnswer.pairing_id)
+        .join(learner, learner.id == Pairing.learner_id)
+        .join(teacher, teacher.id == Pairing.teacher_id)
+        .where(PulseAnswer.team_id == team_id, _answered_in(window))
+        .group_by(learner_key, teacher_key)
     ).all()
-    return _ranked([((name or "").strip(), rating, pairs) for name, rating, pairs in rows])
+    totals: dict[str, list[Any]] = {}
+    for learner_dept, teacher_dept, learner_name, teacher_name, rating_sum, ratings, pairs in rows:
+        for key, name in {learner_dept: learner_name, teacher_dept: teacher_name}.items():
+            if not key:
+                continue
+            total = totals.setdefault(key, [(name or "").strip(), 0, 0, 0])
+            total[1] += int(rating_sum or 0)
+            total[2] += int(ratings)
+            total[3] += int(pairs)
+    return _ranked(
+        [
+            (name, rating_sum / ratings, pairs)
+            for name, rating_sum, ratings, pairs in totals.values()
+            if ratings
+        ]
+    )
 
 
 def _who_teaches_whom(session: Session, *, team_id: str, window: Window) -> tuple[StagePairs, ...]:
