@@ -349,15 +349,13 @@ def _participation(session: Session, *, team_id: str, windows: Sequence[Window])
         return alive
 
     def side(person: Any, flags: list[ColumnElement[bool]], learns: bool, where: Any) -> Any:
+        # One row per person already in each branch: the union to group is a few rows a person.
         columns = [person.label("person_id")]
         for index, flag in enumerate(flags):
-            columns.append(
-                _flag(flag).label(f"learns_{index}") if learns else literal(0).label(f"learns_{index}")
-            )
-            columns.append(
-                literal(0).label(f"teaches_{index}") if learns else _flag(flag).label(f"teaches_{index}")
-            )
-        return select(*columns).where(where, or_(*flags))
+            mine, other = func.max(_flag(flag)), literal(0)
+            columns.append((mine if learns else other).label(f"learns_{index}"))
+            columns.append((other if learns else mine).label(f"teaches_{index}"))
+        return select(*columns).where(where, or_(*flags)).group_by(person)
 
     roles = union_all(
         side(Wish.person_id, [wish_alive(w) for w in windows], True, Wish.team_id == team_id),
