@@ -110,7 +110,7 @@ def test_longer_periods_take_in_older_history(session, org):
 
 
 def test_open_wishes_by_reason_and_the_most_requested_topics_of_all_time(session, org):
-    people = history(org)
+    history(org)
     org.person("UEVE", department="Sales")  # takes part, teaches nothing
     paused = org.person("UPAU", paused=True)
     org.skill(paused, "Welding")  # a paused teacher cannot meet demand now
