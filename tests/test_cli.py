@@ -197,7 +197,21 @@ def test_a_database_behind_the_latest_revision_is_one_line_naming_migrate(tmp_pa
     assert result.stderr.endswith("run `python -m bot migrate`\n")
 
 
-@pytest.mark.parametrize("args", [("report",), ("export",), ("match", "--dry-run"), ("match",)], ids=" ".join)
+def test_a_report_date_that_is_not_a_date_is_one_line(org):
+    result = cli("report", "--as-of", "last tuesday", database_url=org.url)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "flipside: --as-of 'last tuesday' is not a date like 2026-12-31 or 2026-12-31T09:00\n",
+    )
+    assert (
+        "Flipside programme report: all time (up to 01 Jan 2026 00:00 UTC)"
+        in cli("report", "--period", "all_time", "--as-of", "2026-01-01", database_url=org.url).stdout
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [("report",), ("export",), ("match", "--dry-run"), ("match",), ("purge", "--yes")], ids=" ".join
+)
 def test_an_unknown_workspace_is_an_error_listing_the_known_ones(org, tmp_path, args):
     (work := tmp_path / "cwd").mkdir()
     result = subprocess.run(
