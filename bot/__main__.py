@@ -25,10 +25,14 @@ def _settings() -> Settings:
     return load_settings(require_slack=False)
 
 
-def _job_ids() -> list[str]:
+def _jobs():
     from bot.jobs import all_jobs
 
-    return [spec.id for spec in all_jobs()]
+    return all_jobs()
+
+
+def _job_ids() -> list[str]:
+    return [spec.id for spec in _jobs()]
 
 
 def require_known_job(job: str) -> None:
@@ -82,9 +86,7 @@ def cmd_reseal_tokens(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.cli.demo import run_demo
 
-    return run_demo(
-        database_url=args.database, people=args.people, seed=args.seed, chart_path=args.chart or None
-    )
+    return run_demo(database_url=args.database, people=args.people, seed=args.seed, chart_path=args.chart)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -218,7 +220,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     database = open_database(_settings())
     try:
-        written = export_command(database, args.team, args.out, format=args.format)
+        written = export_command(database, args.team, args.out, format=args.format, as_of=utcnow())
     except AdminCommandError as error:
         print(f"flipside: {error}", file=sys.stderr)
         return 2
@@ -228,12 +230,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.cli.admin import AdminCommandError, report_text
+    from bot.cli.admin import AdminCommandError, parse_as_of, report_text
 
     database = open_database(_settings())
     try:
+        as_of = parse_as_of(args.as_of, utcnow())
         with database.transaction() as session:
-            print(report_text(session, args.team, args.period, utcnow()))
+            print(report_text(session, args.team, args.period, as_of))
     except AdminCommandError as error:
         print(f"flipside: {error}", file=sys.stderr)
         return 2
@@ -241,10 +244,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
+    from bot.cli.admin import AdminCommandError, check_team
     from bot.services import workspaces
 
     settings = _settings()
     database = open_database(settings)
+    with database.transaction() as session:
+        try:
+            check_team(session, args.team)
+        except AdminCommandError as error:
+            raise StartupError(str(error)) from None
     if not args.yes:
         print(f"this deletes every row of workspace {args.team}; add --yes to confirm", file=sys.stderr)
         return 2
@@ -268,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--people", type=int, default=60)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument(
-        "--chart", default="flipside-demo-chart.svg", help="where to save the report's chart ('' for none)"
+        "--chart",
+        help="where to save the monthly chart (PNG; default: next to the database; '' for none)",
     )
     demo.set_defaults(func=cmd_demo)
     match = sub.add_parser("match", help="run the matching round now (or --dry-run to preview it)")
@@ -276,8 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--team", help="one workspace (team id); default all")
     match.set_defaults(func=cmd_match)
     sub.add_parser("jobs", help="list scheduled jobs and their next run times").set_defaults(func=cmd_jobs)
-    run = sub.add_parser("run", help="run one scheduled job now")
-    run.add_argument("job", metavar="JOB", help=f"one of: {', '.join(_job_ids())}")
+    run = sub.add_parser(
+        "run",
+        help="run one scheduled job now",
+        description="Run one scheduled job now. JOB is one of:\n"
+        + "\n".join(f"  {spec.id:<22} {spec.description}" for spec in _jobs()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("job", metavar="JOB", help="the job's id, as listed above")
     run.set_defaults(func=cmd_run)
     sub.add_parser("clock", help="run the scheduler (the Procfile's clock process)").set_defaults(
         func=cmd_clock
@@ -293,8 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default="export", help="folder to write into (default ./export)")
     export.set_defaults(func=cmd_export)
     report = sub.add_parser("report", help="the programme's figures as text")
-    report.add_argument("--period", default="last_4_weeks", choices=["last_4_weeks", "quarter", "all_time"])
+    report.add_argument("--period", default="month", choices=["month", "90_days", "all_time"])
     report.add_argument("--team", help="workspace (team id); default: the only one")
+    report.add_argument("--as-of", help="read the figures as at this UTC date or time (default now)")
     report.set_defaults(func=cmd_report)
     purge = sub.add_parser("purge", help="delete all data of a workspace")
     purge.add_argument("--team", required=True)

@@ -31,6 +31,7 @@ class Modal(StrEnum):
     ADMIN_SETTINGS = "admin_settings_modal"
     ADMIN_RUN_CONFIRM = "admin_run_confirm_modal"
     ADMIN_FORGET = "admin_forget_modal"
+    PULSE_NOTE = "pulse_note_modal"
     SHOW_ALL = "show_all_modal"
 
 
@@ -54,6 +55,10 @@ class Action(StrEnum):
     # "Ask for this person": value "<topic id>:<teacher's person id>" (the /teachme reply, the
     # wishes modal and the assistant all emit it; bot/listeners/learning.py handles it).
     REQUEST_TEACHER = "request_teacher"
+    # The relationship pulse: value "<pairing id>:<pulse number>" (the rating buttons add ":<1-5>")
+    PULSE_RATE = "pulse_rate"
+    PULSE_STOPPED = "pulse_stopped"
+    PULSE_NOTE = "pulse_note"
     # Lunch 'n' Learn
     LUNCH_SIGN_UP = "lunch_sign_up"
     LUNCH_CANCEL_SIGNUP = "lunch_cancel_signup"
@@ -106,6 +111,8 @@ class Block(StrEnum):
     REMINDERS = "reminders"
     DEMAND_THRESHOLD = "demand_threshold"
     REPEAT_WINDOW = "repeat_window"
+    SUMMARY_TO = "summary_to"
+    SHARE_WITH_LOG = "share_with_log"
     PERSON = "person"
 
 

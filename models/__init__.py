@@ -22,6 +22,7 @@ from models.pairing import (
     PairingStatus,
 )
 from models.people import CareerStage, PairingBlock, Person
+from models.pulse import MonthlySummary, PulseAnswer
 from models.topics import (
     NOTE_MAX_LENGTH,
     TOPIC_MAX_LENGTH,
@@ -51,6 +52,7 @@ __all__ = [
     "LunchStatus",
     "LunchSuggestion",
     "MatchingRound",
+    "MonthlySummary",
     "OutboxMessage",
     "OutboxStatus",
     "Pairing",
@@ -62,6 +64,7 @@ __all__ = [
     "Person",
     "ProcessedEvent",
     "ProgrammeSettings",
+    "PulseAnswer",
     "SignupStatus",
     "Skill",
     "SkillLevel",

@@ -51,6 +51,8 @@ class ProgrammeSettings(Base):
     # Minutes before a Lunch 'n' Learn to remind attendees, comma-separated ("1440,15").
     lnl_reminder_minutes: Mapped[str] = mapped_column(String(100), default="1440,15")
     lnl_demand_threshold: Mapped[int] = mapped_column(Integer, default=3)
+    # Where the monthly summary goes: "admins" (a DM to each) or "channel" (the programme channel).
+    summary_destination: Mapped[str] = mapped_column(String(16), default="admins", server_default="admins")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     workspace: Mapped[Workspace] = relationship(back_populates="settings")

@@ -602,9 +602,27 @@ class _Workspace:
             return _error("msg_too_long")
         if blocks:
             problems = _block_problems(blocks, limit=_MESSAGE_BLOCK_LIMIT, pointer="/blocks")
+            problems += self._slack_file_problems(blocks)
             if problems:
                 return _invalid("invalid_blocks", problems)
         return None
+
+    def _slack_file_problems(self, blocks: Any) -> list[str]:
+        """An image block may show a file the app uploaded (slack_file by id): Slack refuses an id
+        it does not know, or one whose upload was never completed."""
+        completed = {record["id"] for record in self.files}
+        problems = []
+        for index, block in enumerate(blocks if isinstance(blocks, list) else []):
+            if not isinstance(block, dict) or block.get("type") != "image":
+                continue
+            slack_file = block.get("slack_file")
+            if not block.get("image_url") and not isinstance(slack_file, dict):
+                problems.append(
+                    f"[ERROR] must provide either image_url or slack_file [json-pointer:/blocks/{index}]"
+                )
+            elif isinstance(slack_file, dict) and slack_file.get("id") not in completed:
+                problems.append(f"[ERROR] invalid slack file [json-pointer:/blocks/{index}/slack_file]")
+        return problems
 
     def _chat_post_message(self, args: JSON) -> JSON:
         problem = self._message_problem(args)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
 
-from models import CareerStage
+from bot.cli import migrations
+from bot.db import Database
+from models import Base, CareerStage
+from models.base import UTCDateTime
 from tests.factories import add_person
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,24 +53,58 @@ def test_demo_runs_offline_and_prints_the_round_and_the_report(tmp_path):
         "24",
         "--database",
         f"sqlite:///{tmp_path / 'demo.db'}",
-        "--chart",
-        str(tmp_path / "chart.svg"),
         database_url="sqlite:///unused.db",
     )
     assert result.returncode == 0, result.stderr
-    chart = ElementTree.parse(tmp_path / "chart.svg").getroot()
-    bars = chart.findall("{http://www.w3.org/2000/svg}rect[@class='bar']")
-    assert len(bars) >= 2 * 2 and len(bars) % 2 == 0  # learning and teaching for each career stage
-    assert any(int(bar.get("width")) > 0 for bar in bars)
+    assert (tmp_path / "demo-chart.png").read_bytes().startswith(b"\x89PNG")  # next to its database
     for heading in (
         "What Flipside knows",
         "The weekly matching round",
         "proposal DMs",
         "Lunch 'n' Learn",
-        "the admin report",
+        "the admin's figures",
     ):
         assert heading in result.stdout
     assert "Traceback" not in result.stderr
+
+
+# Columns that say when something is due, not when it happened.
+PLANNED = {"expires_at", "reminder_due_at", "checkin_due_at", "ends_by", "send_after", "run_after"}
+
+
+# Columns that say when something is due, not when it happened.
+PLANNED = {"expires_at", "reminder_due_at", "checkin_due_at", "ends_by", "send_after", "run_after"}
+
+
+def test_the_demo_leaves_a_database_whose_report_prints_what_the_demo_printed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    demo = cli("demo", "--database", url, database_url="sqlite:///unused.db")  # 60 people, seed 7
+    assert demo.returncode == 0, demo.stderr
+    [command] = [line.split() for line in demo.stdout.splitlines() if "python -m bot report --period" in line]
+    as_of = command[command.index("--as-of") + 1]
+    period = command[command.index("--period") + 1]
+    report = cli("report", "--period", period, "--as-of", as_of, database_url=url)
+    assert report.returncode == 0, report.stderr
+    printed = demo.stdout[demo.stdout.index("Flipside programme report") :]
+    assert printed.startswith(report.stdout)  # the same figures, word for word
+    assert "Negotiation" in report.stdout and "Open wishes: 0" not in report.stdout
+
+    # Every moment something happened is at or before the demo's clock; only plans look ahead.
+    database = Database(url)
+    moment = datetime.fromisoformat(as_of)
+    with database.transaction() as session:
+        late = [
+            f"{table.name}.{column.name}"
+            for table in Base.metadata.sorted_tables
+            for column in table.columns
+            if isinstance(column.type, UTCDateTime)
+            and column.name not in PLANNED
+            and (session.scalar(select(func.max(column))) or moment) > moment
+        ]
+    database.dispose()
+    assert late == []
+    dry_run = cli("match", "--dry-run", database_url=url)
+    assert dry_run.returncode == 0 and "Matching round preview for TDEMO" in dry_run.stdout
 
 
 def test_match_dry_run_prints_pairs_and_stores_nothing(org):
@@ -149,9 +188,7 @@ def test_a_database_never_migrated_is_one_line_naming_migrate(tmp_path, args):
 
 
 def _head_revision(url: str) -> str:
-    from alembic.script import ScriptDirectory
 
-    from bot.cli import migrations
     from bot.db import Database
 
     database = Database(url)
@@ -172,7 +209,21 @@ def test_a_database_behind_the_latest_revision_is_one_line_naming_migrate(tmp_pa
     assert result.stderr.endswith("run `python -m bot migrate`\n")
 
 
-@pytest.mark.parametrize("args", [("report",), ("export",), ("match", "--dry-run"), ("match",)], ids=" ".join)
+def test_a_report_date_that_is_not_a_date_is_one_line(org):
+    result = cli("report", "--as-of", "last tuesday", database_url=org.url)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "flipside: --as-of 'last tuesday' is not a date like 2026-12-31 or 2026-12-31T09:00\n",
+    )
+    assert (
+        "Flipside programme report: all time (up to 01 Jan 2026 00:00 UTC)"
+        in cli("report", "--period", "all_time", "--as-of", "2026-01-01", database_url=org.url).stdout
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [("report",), ("export",), ("match", "--dry-run"), ("match",), ("purge", "--yes")], ids=" ".join
+)
 def test_an_unknown_workspace_is_an_error_listing_the_known_ones(org, tmp_path, args):
     (work := tmp_path / "cwd").mkdir()
     result = subprocess.run(
@@ -213,7 +264,8 @@ def test_purge_deletes_every_row_of_the_workspace_and_no_other(database):
 
     assert "purged T1" in cli("purge", "--team", "T1", "--yes", database_url=database.url).stdout
     assert snapshot(database) == others
-    assert "no data for T1" in cli("purge", "--team", "T1", "--yes", database_url=database.url).stdout
+    again = cli("purge", "--team", "T1", "--yes", database_url=database.url)  # nothing left: unknown
+    assert (again.returncode, again.stderr) == (2, "flipside: unknown workspace 'T1' (known: T2)\n")
     assert snapshot(database) == others
 
 

@@ -16,16 +16,17 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import select
 
 import models
-from bot.delivery import lunch_notices
+from bot.delivery import lunch_notices, pulse_notices
 from bot.delivery import pairing_notices as notices
 from bot.delivery.sender import Deliverer
 from bot.ids import Block, Modal, Work
-from bot.services import learning, learning_log, outbox, pairings
+from bot.services import learning, learning_log, outbox, pairings, pulse
 from bot.services.lunch import announcements, feedback
 from bot.views import lunch as lunch_views
 from models import (
     CareerStage,
     LunchSuggestion,
+    MonthlySummary,
     OutboxMessage,
     OutboxStatus,
     PairingBlock,
@@ -51,6 +52,7 @@ TYPED = {
     "session location": "Quokka room 7",
     "upcoming title": "Quokka knitting circle",
     "queued request": "quokka typed in a request not yet done",
+    "pulse note": "quokka pulse note: we meet on Fridays",
 }
 NEEDLES = [UID, "Quilla", "Zephyrine", "quokka"]
 
@@ -109,6 +111,15 @@ def fill_every_table(flipside) -> dict[str, int]:
             george, me, "social media", at=now - timedelta(days=60), status=PairingStatus.COMPLETED
         )
         org.feedback(done, me, at=now - timedelta(days=20), rating=5, note=TYPED["pairing feedback"])
+        # The relationship pulse: asked (a DM naming their partner), rated, with a note to share.
+        for person in pulse.ask(session, active, 1, now=now):
+            pulse_notices.enqueue_question(session, active, person, 1, now=now)
+        value = pulse.question_value(active.id, 1)
+        pulse.rate(session, value=value, person=me, rating=4, now=now)
+        pulse.save_note(
+            session, value=value, person=me, note=TYPED["pulse note"], share_with_log=True, now=now
+        )
+        session.add(MonthlySummary(team_id="T1", month="2026-11", claimed_at=now, claimed_by="job"))
         # Messages to them and about them: proposals (the partner's names them, with stage and
         # department), the group introduction, a reminder to the partner.
         notices.enqueue_proposal(session, active, now=now)

@@ -305,9 +305,10 @@ def test_export_uploads_the_csv_files_to_the_admins_dm_and_reports_a_failure(pro
     assert programme.fake.uploaded_files() == []
 
     click(programme, Action.ADMIN_EXPORT)
-    eventually(lambda: len(programme.fake.uploaded_files()) == 5)
+    eventually(lambda: len(programme.fake.uploaded_files()) == 6)
     files = {f["name"]: f for f in programme.fake.uploaded_files()}
     assert set(files) == {
+        "figures.csv",
         "pairings.csv",
         "pairing_sessions.csv",
         "lunch_sessions.csv",
@@ -435,7 +436,7 @@ def test_a_slack_owner_is_an_admin_without_configuration_until_demoted(uncached)
     flipside.fake.add_user("UOWNER", name="olu", real_name="Olu Owner", is_owner=True)
     view = open_home(flipside, "UOWNER")
     assert Action.ADMIN_EXPORT in action_ids(view)
-    assert json.loads(view["private_metadata"]) == {"period": "last_4_weeks"}
+    assert json.loads(view["private_metadata"]) == {"period": "month"}
 
     flipside.fake.add_user("UOWNER", name="olu", real_name="Olu Owner", is_owner=False)
     click(flipside, Action.ADMIN_EXPORT, user="UOWNER")  # Slack is asked again at the click

@@ -2,6 +2,10 @@
 
 It migrates a fresh SQLite database, loads the organisation through the same services the slash
 commands use, runs a real matching round, and prints what people would read in Slack.
+
+The demo's clock starts eight weeks in the past and runs forward to the moment the demo ends, so no
+row is dated after it; the report it prints is `python -m bot report --as-of` that moment, word
+for word, on the database it leaves.
 """
 
 from __future__ import annotations
@@ -21,14 +25,33 @@ from bot.cli.demo_flow import print_demo_flow
 from bot.config import ProgrammeDefaults
 from bot.db import Database
 from bot.delivery import pairing_notices as notices
-from bot.services import insights, learning, pairings, profiles, rounds
-from bot.services.insights import Period
-from bot.views.chart import build_career_stage_chart
+from bot.delivery import pulse_notices
+from bot.services import figures, learning, pairings, profiles, pulse, rounds
+from bot.services.lunch import feedback as lunch_feedback
+from bot.views.chart import build_summary_chart
 from bot.views.plaintext import blocks_to_text
-from models import OutboxMessage, Pairing, PairingStatus, Person, Skill, Topic, Wish, WishStatus, utcnow
+from bot.views.report import summary_title
+from models import (
+    LunchFeedback,
+    LunchSession,
+    LunchSignup,
+    LunchStatus,
+    OutboxMessage,
+    Pairing,
+    PairingStatus,
+    Person,
+    SignupStatus,
+    Skill,
+    Topic,
+    Wish,
+    WishStatus,
+    utcnow,
+)
 
 TEAM_ID = "TDEMO"
 RULE = "─" * 78
+WEEKS = 8  # long enough for the 30-day relationship pulse
+REPORT_PERIOD = figures.Period.ALL_TIME
 
 
 def _fresh_database(url: str) -> Database:
@@ -45,10 +68,21 @@ def _heading(title: str) -> None:
     print(f"\n{RULE}\n{title}\n{RULE}")
 
 
+def default_chart_path(database_url: str) -> str:
+    """The chart goes next to the demo's database (or into the working folder)."""
+    if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
+        database = Path(database_url.removeprefix("sqlite:///"))
+        return str(database.with_name(f"{database.stem}-chart.png"))
+    return "flipside-demo-chart.png"
+
+
 def run_demo(*, database_url: str, people: int, seed: int, chart_path: str | None = None) -> int:
     rng = random.Random(seed)
-    now = utcnow().replace(microsecond=0)
+    # Everything simulated happens before the real time the demo started; rows that the services
+    # date with the real clock come after; the report is read at the end, after both.
+    now = utcnow().replace(microsecond=0) - timedelta(weeks=WEEKS)
     defaults = ProgrammeDefaults()
+    chart_path = default_chart_path(database_url) if chart_path is None else chart_path
     database = _fresh_database(database_url)
     print(f"Flipside demo: a sample organisation of {people} people in {database_url}")
 
@@ -69,10 +103,13 @@ def run_demo(*, database_url: str, people: int, seed: int, chart_path: str | Non
         print_dms(session, limit=2)
     print_demo_flow(database, team_id=TEAM_ID, defaults=defaults, now=now, heading=_heading)
     print_learning_log(database, team_id=TEAM_ID, now=now)
-    extra_sections(database, defaults=defaults, now=now, rng=rng, chart_path=chart_path)
+    as_of = extra_sections(database, defaults=defaults, now=now, rng=rng, chart_path=chart_path)
     print(
-        f"\nDone. The demo database is {database_url}; `DATABASE_URL={database_url} python -m bot match "
-        "--dry-run` previews the next round on it."
+        f"\nDone. The demo database is {database_url}. On it:\n"
+        f"  DATABASE_URL={database_url} python -m bot report --period {REPORT_PERIOD.value} "
+        f"--as-of {as_of.isoformat()}\n    prints the report above;\n"
+        f"  DATABASE_URL={database_url} python -m bot match --dry-run\n"
+        "    previews this week's round for the wishes still open."
     )
     database.dispose()
     return 0
@@ -88,7 +125,9 @@ def print_what_the_bot_knows(session) -> None:
     )
     print("Departments: " + ", ".join(f"{dept} {count}" for dept, count in sorted(departments.items())))
     topics = session.scalar(select(func.count()).select_from(Topic).where(Topic.team_id == TEAM_ID))
-    wishes = session.scalar(select(func.count()).select_from(Wish).where(Wish.team_id == TEAM_ID))
+    wishes = session.scalar(
+        select(func.count()).select_from(Wish).where(Wish.team_id == TEAM_ID, Wish.status == WishStatus.OPEN)
+    )
     skills = session.scalar(select(func.count()).select_from(Skill).where(Skill.team_id == TEAM_ID))
     print(f"{topics} topics · {wishes} open wishes · {skills} skills on offer")
     print("\nMost wanted topics (wishes / people who can teach):")
@@ -213,20 +252,24 @@ def print_dms(session, *, limit: int) -> None:
 
 def extra_sections(
     database: Database, *, defaults: ProgrammeDefaults, now, rng: random.Random, chart_path: str | None
-) -> None:
-    """Lunch 'n' Learn, a simulated month of the programme, and the admin report (and its chart)."""
+):
+    """Lunch 'n' Learn, eight simulated weeks of the programme, and the admin report (and its
+    chart), read at the end of the demo's clock; returns that moment."""
     print_lunch_and_learn(database, now=now, rng=rng)
     print_assistant_exchange(database, team_id=TEAM_ID, now=now)
-    _heading("A month later: the admin report in App Home")
-    later = simulate_month(database, defaults=defaults, now=now, rng=rng)
+    _heading(f"{WEEKS} weeks later: the admin's figures (App Home, `python -m bot report`, CSV export)")
+    simulate_month(database, defaults=defaults, now=now, rng=rng)
+    as_of = utcnow()  # after every row: the demo's clock has caught up with the real one
     with database.transaction() as session:
-        print(report_text(session, TEAM_ID, "last_4_weeks", later))
+        print(report_text(session, TEAM_ID, REPORT_PERIOD.value, as_of))
         if chart_path:
-            report = insights.build_report(session, team_id=TEAM_ID, period=Period.LAST_4_WEEKS, now=later)
-            Path(chart_path).write_text(build_career_stage_chart(report), encoding="utf-8")
-            print(
-                f"\nChart of who learns and who teaches by career stage: {chart_path} (open it in a browser)"
-            )
+            report = figures.programme_figures(session, team_id=TEAM_ID, period=REPORT_PERIOD, as_of=as_of)
+            months = figures.pairs_over_time(session, team_id=TEAM_ID, as_of=as_of, months=3)
+            chart = build_summary_chart(months, report.details.who_teaches_whom, title=summary_title(report))
+    if chart_path:
+        Path(chart_path).write_bytes(chart)
+        print(f"\nThe monthly summary's chart (pairs per month, who teaches whom): {chart_path}")
+    return as_of
 
 
 def print_lunch_and_learn(database: Database, *, now, rng: random.Random) -> None:
@@ -237,9 +280,12 @@ def print_lunch_and_learn(database: Database, *, now, rng: random.Random) -> Non
         print(demo_lunch(session, team_id=TEAM_ID, now=now, rng=rng))
 
 
-def simulate_month(database: Database, *, defaults: ProgrammeDefaults, now, rng: random.Random):
-    """Four weekly rounds in which people answer, meet and give feedback, through the services."""
-    for week in range(4):
+def simulate_month(
+    database: Database, *, defaults: ProgrammeDefaults, now, rng: random.Random, weeks: int = WEEKS
+) -> None:
+    """Weekly rounds in which people answer, meet, rate their pairing when the pulse asks, attend
+    Lunch 'n' Learns and give feedback, all through the services, each at its simulated time."""
+    for week in range(weeks):
         moment = now + timedelta(days=7 * week, hours=1)
         with database.transaction() as session:
             if week:
@@ -266,11 +312,54 @@ def simulate_month(database: Database, *, defaults: ProgrammeDefaults, now, rng:
                         now=moment + timedelta(days=3),
                         settings=settings,
                     )
-                    if change.outcome == pairings.Outcome.ENDED or rng.random() < 0.1:
+                    if change.outcome == pairings.Outcome.ENDED or rng.random() < 0.05:
                         _finish(session, pairing, now=moment + timedelta(days=3), rng=rng)
+            _pulse_like_people_do(session, now=moment + timedelta(days=4), rng=rng)
+            _rate_lunches(session, now=moment + timedelta(days=5), rng=rng)
         with database.transaction() as session:  # people who never answered: expiry runs
             pairings.expire_due(session, team_id=TEAM_ID, now=moment + timedelta(days=6))
-    return now + timedelta(days=28)
+
+
+def _pulse_like_people_do(session, *, now, rng: random.Random) -> None:
+    """The pulse job's work at `now`, and the answers people give (a few pairs have stopped)."""
+    for pairing, number in pulse.due_pulses(session, team_id=TEAM_ID, now=now):
+        for person in pulse.ask(session, pairing, number, now=now):
+            pulse_notices.enqueue_question(session, pairing, person, number, now=now)
+            value = pulse.question_value(pairing.id, number)
+            if rng.random() < 0.08 and pairing.status == PairingStatus.ACTIVE:
+                result = pulse.stopped(session, value=value, person=person, now=now)
+                if result.outcome is pulse.PulseOutcome.STOPPED:
+                    pulse_notices.enqueue_partner_stopped(session, pairing, told_by=person, now=now)
+            elif rng.random() < 0.85:
+                pulse.rate(
+                    session, value=value, person=person, rating=rng.choice((2, 3, 4, 4, 5, 5)), now=now
+                )
+
+
+def _rate_lunches(session, *, now, rng: random.Random) -> None:
+    """Attendees of the sessions that have happened rate them (most do)."""
+    attended = session.execute(
+        select(LunchSignup.session_id, Person)
+        .join(Person, Person.id == LunchSignup.person_id)
+        .join(LunchSession, LunchSession.id == LunchSignup.session_id)
+        .outerjoin(
+            LunchFeedback,
+            (LunchFeedback.session_id == LunchSignup.session_id) & (LunchFeedback.person_id == Person.id),
+        )
+        .where(
+            LunchFeedback.id.is_(None),
+            LunchSession.team_id == TEAM_ID,
+            LunchSession.status == LunchStatus.SCHEDULED,
+            LunchSession.starts_at <= now,
+            LunchSignup.status == SignupStatus.ATTENDING,
+        )
+        .order_by(LunchSignup.id)
+    ).all()
+    for session_id, person in attended:
+        if rng.random() < 0.7:
+            lunch_feedback.record_feedback(
+                session, session_id=session_id, person=person, rating=rng.choice((3, 4, 5, 5)), now=now
+            )
 
 
 def _answer_like_people_do(session, pairing: Pairing, *, settings, now, rng: random.Random) -> None:

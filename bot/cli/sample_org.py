@@ -180,6 +180,8 @@ def load(
         profiles.apply_slack_user(
             person, {"real_name": sample.name, "tz": sample.tz, "tz_offset": sample.tz_offset}, now=now
         )
+        # Known to Flipside since their first wish, on the caller's clock (the demo's runs behind).
+        person.created_at = now - timedelta(days=sample.wish_age_days)
         profiles.save_profile(
             session, person, ProfileInput(sample.stage, sample.department, sample.capacity, False), now=now
         )

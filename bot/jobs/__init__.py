@@ -6,6 +6,6 @@ from bot.jobs.base import JobSpec
 
 
 def all_jobs() -> list[JobSpec]:
-    from bot.jobs import delivery, flow, housekeeping, lunch, matching
+    from bot.jobs import delivery, flow, housekeeping, lunch, matching, programme
 
-    return [*matching.JOBS, *lunch.JOBS, *delivery.JOBS, *housekeeping.JOBS, *flow.JOBS]
+    return [*matching.JOBS, *lunch.JOBS, *programme.JOBS, *delivery.JOBS, *housekeeping.JOBS, *flow.JOBS]

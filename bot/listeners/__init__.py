@@ -20,6 +20,7 @@ from bot.listeners import (
     lunch_host,
     lunch_seats,
     pairing,
+    pulse,
     view_submissions,
     workflow,
 )
@@ -32,6 +33,7 @@ def register_all(app: App) -> None:
         actions,
         view_submissions,
         pairing,
+        pulse,
         lunch,
         lunch_seats,
         lunch_host,

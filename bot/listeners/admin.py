@@ -39,7 +39,7 @@ from bot.logs import error_code
 from bot.services import admin, profiles
 from bot.services.admin import SettingsField
 from bot.services.export import export_csv
-from bot.services.insights import Period
+from bot.services.figures import Period
 from bot.slack.admin_rights import Verdict
 from bot.views import admin as admin_views
 from bot.views.text import plural, slack_date
@@ -212,14 +212,14 @@ def send_export(job: Job) -> None:
     team_id, user_id = team_of(body), user_of(body)
     now = utcnow()
     with job.context["db"].transaction() as session:
-        files = export_csv(session, team_id=team_id)
+        files = export_csv(session, team_id=team_id, as_of=now)
     try:
         channel = client.conversations_open(users=user_id)["channel"]["id"]
         client.files_upload_v2(
             file_uploads=[{"file": data, "filename": name, "title": name} for name, data in files.items()],
             channel=channel,
-            initial_comment=f"Flipside export of {slack_date(now)}: pairings, their sessions, "
-            "Lunch 'n' Learns, sign-ups and feedback.",
+            initial_comment=f"Flipside export of {slack_date(now)}: the figures, pairings, their "
+            "sessions, Lunch 'n' Learns, sign-ups and feedback.",
         )
     except SlackApiError as error:
         logger.warning("export upload failed: %s", error_code(error.response.get("error")))

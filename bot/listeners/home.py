@@ -16,8 +16,8 @@ from bot.ids import Action as A
 from bot.ids import Work
 from bot.listeners.rights import admin_allowed
 from bot.listeners.support import hand_over, metadata, person_transaction, sync_person_from_slack, team_of
-from bot.services import insights, profiles
-from bot.services.insights import Period
+from bot.services import figures, insights, profiles
+from bot.services.figures import Period
 from bot.services.slack_events import first_delivery, slim_event_body, slim_home_opened
 from bot.slack.app_home import publish_home
 from bot.views import admin as admin_views
@@ -82,8 +82,8 @@ def show_all(ack: Ack, body: dict, action: dict, client: WebClient, context: Bol
         if not admin_allowed(client, body, context):
             return
         with context["db"].transaction() as session:
-            report = insights.build_report(
-                session, team_id=team_of(body), period=Period.parse(period_value), now=utcnow()
+            report = figures.programme_figures(
+                session, team_id=team_of(body), period=Period.parse(period_value), as_of=utcnow()
             )
             view = admin_views.build_admin_list(kind, report)
     else:

@@ -28,6 +28,7 @@ from models import (
     PairingStatus,
     Person,
     ProgrammeSettings,
+    PulseAnswer,
     SignupStatus,
     Skill,
     Topic,
@@ -118,6 +119,10 @@ class SettingsField(enum.StrEnum):
     REMINDERS = "reminders"
     DEMAND_THRESHOLD = "demand_threshold"
     REPEAT_WINDOW = "repeat_window"
+    SUMMARY_TO = "summary_to"
+
+
+SUMMARY_DESTINATIONS = ("admins", "channel")
 
 
 class SettingsError(FormError):
@@ -137,6 +142,7 @@ class SettingsInput:
     lnl_reminder_minutes: tuple[int, ...]  # largest first
     lnl_demand_threshold: int
     repeat_window_weeks: int | None = None  # None: a form without the field leaves it as it is
+    summary_destination: str = "admins"
 
 
 @dataclass
@@ -196,6 +202,11 @@ def parse_settings(values: Mapping[str, Any]) -> SettingsInput:
             SettingsField.REPEAT_WINDOW, raw_window, "The repeat window", REPEAT_WINDOW_WEEKS_RANGE
         )
     )
+    summary_to = str(values.get(SettingsField.SUMMARY_TO) or "admins")
+    if summary_to not in SUMMARY_DESTINATIONS:
+        check.errors[SettingsField.SUMMARY_TO] = "Pick where the monthly summary goes."
+    elif summary_to == "channel" and channel is None:
+        check.errors[SettingsField.SUMMARY_TO] = "Pick a programme channel above, or send it to the admins."
     if check.errors:
         raise SettingsError(check.errors)
     assert clock is not None
@@ -211,6 +222,7 @@ def parse_settings(values: Mapping[str, Any]) -> SettingsInput:
         lnl_reminder_minutes=reminders,
         lnl_demand_threshold=threshold,
         repeat_window_weeks=window,
+        summary_destination=summary_to,
     )
 
 
@@ -257,6 +269,7 @@ def save_settings(
     settings.lnl_demand_threshold = data.lnl_demand_threshold
     if data.repeat_window_weeks is not None:
         settings.repeat_window_weeks = data.repeat_window_weeks
+    settings.summary_destination = data.summary_destination
     session.flush()
     return settings
 
@@ -320,6 +333,7 @@ def forget_person(
         (PairingMeeting, PairingMeeting.logged_by_id),
         (PairingFeedback, PairingFeedback.person_id),
         (LunchFeedback, LunchFeedback.person_id),
+        (PulseAnswer, PulseAnswer.person_id),
     ):
         notes += (
             session.execute(
@@ -327,6 +341,9 @@ def forget_person(
             ).rowcount
             or 0
         )
+    session.execute(
+        update(PulseAnswer).where(PulseAnswer.person_id == person.id).values(share_with_log=False)
+    )
     session.execute(update(Pairing).where(Pairing.declined_by_id == person.id).values(decline_reason=None))
     session.execute(
         update(Wish).where(Wish.requested_teacher_id == person.id).values(requested_teacher_id=None)

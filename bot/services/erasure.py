@@ -31,6 +31,7 @@ from models import (
     PairingMeeting,
     PendingWork,
     Person,
+    PulseAnswer,
     Skill,
     Topic,
     Wish,
@@ -66,6 +67,7 @@ def traces_of(session: Session, person: Person) -> Traces:
         *texts(select(PairingMeeting.note).where(PairingMeeting.logged_by_id == person.id)),
         *texts(select(PairingFeedback.note).where(PairingFeedback.person_id == person.id)),
         *texts(select(LunchFeedback.note).where(LunchFeedback.person_id == person.id)),
+        *texts(select(PulseAnswer.note).where(PulseAnswer.person_id == person.id)),
         *texts(select(Pairing.decline_reason).where(Pairing.declined_by_id == person.id)),
         *(text for lunch in hosted for text in (lunch.title, lunch.description, lunch.location)),
     ]

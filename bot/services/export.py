@@ -1,4 +1,5 @@
-"""CSV export of a workspace's programme: pairings, their sessions, Lunch 'n' Learns, sign-ups, feedback.
+"""CSV export of a workspace's programme: its figures, pairings, their sessions, Lunch 'n' Learns,
+sign-ups, feedback.
 
 Columns are fixed here (tests pin them), so spreadsheets and scripts built on an export keep
 working. Counts and averages per row come from SQL subqueries, not from Python loops over rows.
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
+from bot.services import figures
 from models import (
     LunchFeedback,
     LunchSession,
@@ -91,6 +93,7 @@ LUNCH_SIGNUPS_COLUMNS = (
     "signed_up_at",
     "promoted_at",
 )
+FIGURES_COLUMNS = ("period", "since", "until", "figure", "label", "value", "previous_value")
 FEEDBACK_COLUMNS = (
     "kind",
     "ref_id",
@@ -107,10 +110,12 @@ FEEDBACK_COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def export_csv(session: Session, *, team_id: str) -> dict[str, bytes]:
+def export_csv(session: Session, *, team_id: str, as_of: datetime) -> dict[str, bytes]:
     """Every file of the export, by file name, as UTF-8 CSV bytes (with a BOM, so Excel reads
-    accented names correctly)."""
+    accented names correctly). figures.csv holds the figures App Home and `report` show, for every
+    period up to `as_of`."""
     return {
+        "figures.csv": _csv(FIGURES_COLUMNS, _figures(session, team_id, as_of)),
         "pairings.csv": _csv(PAIRINGS_COLUMNS, _pairings(session, team_id)),
         "pairing_sessions.csv": _csv(PAIRING_SESSIONS_COLUMNS, _pairing_sessions(session, team_id)),
         "lunch_sessions.csv": _csv(LUNCH_SESSIONS_COLUMNS, _lunch_sessions(session, team_id)),
@@ -143,6 +148,21 @@ def _cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def _figures(session: Session, team_id: str, as_of: datetime) -> Iterable[Sequence[Any]]:
+    for report in figures.all_periods(session, team_id=team_id, as_of=as_of):
+        window = report.current.window
+        for row in report.rows():
+            yield [
+                report.period.value,
+                window.since,
+                window.until,
+                row.key,
+                row.label,
+                row.value,
+                row.previous,
+            ]
 
 
 def _pairings(session: Session, team_id: str) -> Iterable[Sequence[Any]]:

@@ -10,8 +10,8 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.db import Database
 from bot.logs import error_code
-from bot.services import admin, insights, learning_log, profiles
-from bot.services.insights import Period
+from bot.services import admin, figures, insights, learning_log, profiles
+from bot.services.figures import Period
 from bot.services.programme import next_matching_round
 from bot.slack.admin_rights import AdminRights
 from bot.views import admin as admin_views
@@ -56,8 +56,8 @@ def publish_home(
         programme = profiles.programme_settings(session, team_id=team_id, defaults=settings.programme)
         admin_blocks, home_state = [], None
         if is_admin:
-            period = period or Period.LAST_4_WEEKS
-            report = insights.build_report(session, team_id=team_id, period=period, now=now)
+            period = period or Period.MONTH
+            report = figures.programme_figures(session, team_id=team_id, period=period, as_of=now)
             admin_blocks = admin_views.build_admin_section(report, programme) + build_admin_notice(
                 learning_log.workspace_unavailable_reason(session, team_id=team_id)
             )

@@ -27,17 +27,17 @@ from bot.config import WEEKDAYS
 from bot.ids import INPUT_ACTION, Action, Modal
 from bot.ids import Block as BlockId
 from bot.services.admin import PartnerLeft, SettingsError, SettingsField, reminder_minutes
-from bot.services.insights import GroupFigures, Period, ProgrammeReport
+from bot.services.figures import Period, ProgrammeFigures, RatedGroup, Row, TopicDemand
 from bot.views.common import Message, button, context, inline_errors, message, modal, option, section
-from bot.views.home import ShowAll, build_list_modal, fitted, pack_lines, show_all_button
-from bot.views.report import percent, rating
+from bot.views.home import ShowAll, build_list_modal, pack_lines
+from bot.views.report import REASON_LABELS, rating, span, with_trend
 from bot.views.text import escape, plural
 from models import ProgrammeSettings
 
 ADMIN_LIST_LIMIT = 5
-DEPARTMENT_LIMIT = 8
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PREVIEW_BLOCKS = 90
+SUMMARY_DESTINATIONS = (("admins", "A DM to each admin"), ("channel", "The programme channel"))
 
 
 def _period_select(current: Period) -> StaticSelectElement:
@@ -49,87 +49,62 @@ def _period_select(current: Period) -> StaticSelectElement:
     )
 
 
-def _field(title: str, value: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=f"*{title}*\n{value}")
+def _field(row: Row) -> MarkdownTextObject:
+    return MarkdownTextObject(text=f"*{row.label}*\n{escape(with_trend(row))}")
 
 
-def _group_line(group: GroupFigures) -> str:
-    return (
-        f"• {escape(group.name)}: {plural(group.people, 'person', 'people')} · "
-        f"learning {group.learning} · teaching {group.teaching}"
-    )
+def _topic_line(index: int, topic: TopicDemand) -> str:
+    wishes = plural(topic.wishes, "wish", "wishes")
+    return f"{index}. {escape(topic.topic)}: {wishes}, {topic.teachers} can teach"
 
 
-def build_admin_section(report: ProgrammeReport, settings: ProgrammeSettings) -> list[Block]:
-    """The programme's figures for the chosen period and the admin's controls."""
-    r = report
-    period = r.period.value
-    figures = SectionBlock(
-        fields=[
-            _field(
-                "Participants",
-                f"{r.participants}: {r.learners_only} learn · {r.teachers_only} teach · {r.both} both",
-            ),
-            _field("Wishes", f"{r.wishes_new} new · {r.wishes_open} open now · {r.wishes_met} met"),
-            _field("Pairs proposed", f"{r.pairs_proposed} in {plural(r.rounds, 'round')}"),
-            _field(
-                "Answers",
-                f"{r.pairs_accepted} accepted · {r.pairs_declined} declined · "
-                f"{r.pairs_expired} expired · {r.pairs_waiting} waiting",
-            ),
-            _field("Acceptance rate", f"{percent(r.acceptance_rate)} of {r.pairs_decided} answered"),
-            _field(
-                "Reverse · cross-department",
-                f"{percent(r.reverse_share)} · {percent(r.cross_department_share)} of pairs",
-            ),
-            _field(
-                "Sessions logged",
-                f"{r.sessions_logged} · rated {rating(r.average_session_rating)}"
-                f" · closing feedback {rating(r.average_feedback_rating)}",
-            ),
-            _field(
-                "Lunch 'n' Learn",
-                f"{r.lunch_sessions} held · {r.lunch_attendance} attending · "
-                f"rated {rating(r.average_lunch_rating)} · {r.lunch_upcoming} coming up",
-            ),
-        ]
-    )
-    top = [
-        f"{i}. {escape(t.topic)}: {plural(t.wishes, 'wish', 'wishes')}, {t.teachers} can teach"
-        for i, t in enumerate(r.top_topics, 1)
-    ]
-    unmet = [f"• {escape(t.topic)} ({plural(t.wishes, 'wish', 'wishes')})" for t in r.unmet_topics]
-    unmet_text, unmet_shown = fitted(
-        f"*Unmet demand:* {plural(r.unmet_wishes, 'open wish', 'open wishes')} on "
-        f"{plural(len(r.unmet_topics), 'topic')} no available colleague teaches",
-        unmet,
-        max_items=ADMIN_LIST_LIMIT,
-    )
-    departments = [_group_line(g) for g in r.by_department]
-    department_text, departments_shown = fitted("*By department*", departments, max_items=DEPARTMENT_LIMIT)
+def _rated_line(group: RatedGroup) -> str:
+    return f"• {escape(group.name)}: {rating(group.rating)} ({plural(group.pairs, 'pair')})"
+
+
+def build_admin_section(figures: ProgrammeFigures, settings: ProgrammeSettings) -> list[Block]:
+    """The headline figures of the chosen period with their trend, the lists behind them, and the
+    admin's controls."""
+    current, details = figures.current, figures.details
+    period = figures.period.value
+    reasons = [f"• {REASON_LABELS[reason]}: {count}" for reason, count in details.open_by_reason]
+    open_topics = [_topic_line(i, t) for i, t in enumerate(details.top_open_topics, 1)]
+    new_topics = [_topic_line(i, t) for i, t in enumerate(details.top_new_topics, 1)]
+    best = [_rated_line(g) for g in details.best_topics + details.best_departments]
     blocks: list[Block] = [
         DividerBlock(),
         HeaderBlock(text=PlainTextObject(text="Programme admin")),
-        section("*Programme figures*", accessory=_period_select(r.period)),
-        figures,
-        section("*Most requested topics*\n" + ("\n".join(top) or "_No new wishes in this period._")),
-        section(unmet_text),
-    ]
-    if unmet_shown < len(unmet):
-        blocks.append(show_all_button(f"Show all {len(unmet)} topics", f"{ShowAll.UNMET.value}:{period}"))
-    blocks.append(
         section(
-            "*By career stage*\n" + ("\n".join(_group_line(g) for g in r.by_career_stage) or "_Nobody yet._")
-        )
-    )
-    blocks.append(section(department_text if departments else "*By department*\n_Nobody yet._"))
-    if departments_shown < len(departments):
-        blocks.append(
-            show_all_button(
-                f"Show all {len(departments)} departments", f"{ShowAll.DEPARTMENTS.value}:{period}"
+            f"*Programme figures* ({escape(span(figures))}; ▲▼ against {figures.period.before_label})",
+            accessory=_period_select(figures.period),
+        ),
+        SectionBlock(fields=[_field(row) for row in figures.headline()]),
+        section(
+            f"*Open wishes: {current.open_wishes}*, by why they are still open\n"
+            + ("\n".join(reasons) or "_None open._")
+        ),
+        section(
+            "*Most requested topics* (open wishes)\n"
+            + ("\n".join(open_topics) or "_No open wishes._")
+            + "\n*Newly requested in the period*\n"
+            + ("\n".join(new_topics) or "_No new wishes._")
+        ),
+        section(
+            "*Best-rated pairs* (pulse), by topic and department\n"
+            + ("\n".join(best) or "_Not enough answers yet._")
+        ),
+    ]
+    buttons = [button("All figures", Action.SHOW_ALL, f"{ShowAll.FIGURES.value}:{period}")]
+    if details.unteachable_topics:
+        buttons.append(
+            button(
+                f"Topics nobody teaches ({len(details.unteachable_topics)})",
+                Action.SHOW_ALL,
+                f"{ShowAll.UNMET.value}:{period}",
             )
         )
     blocks += [
+        ActionsBlock(elements=buttons),
         context(settings_summary(settings)),
         ActionsBlock(
             elements=[
@@ -147,27 +122,32 @@ def build_admin_section(report: ProgrammeReport, settings: ProgrammeSettings) ->
 def settings_summary(settings: ProgrammeSettings) -> str:
     channel = f"<#{settings.channel_id}>" if settings.channel_id else "no programme channel"
     minutes = ", ".join(str(m) for m in reminder_minutes(settings)) or "none"
+    summary_to = "the programme channel" if settings.summary_destination == "channel" else "each admin's DM"
     return (
         f"{channel} · rounds on {DAY_NAMES[settings.matching_weekday]}s at {settings.matching_time} "
         f"{escape(settings.matching_timezone)} · strict reverse {'on' if settings.strict_reverse else 'off'} "
         f"· proposals expire after {plural(settings.proposal_expiry_days, 'day')} · pairings last "
         f"{plural(settings.pairing_max_sessions, 'session')} or {plural(settings.pairing_max_days, 'day')} "
         f"· Lunch 'n' Learn reminders {minutes} min before, suggested at "
-        f"{plural(settings.lnl_demand_threshold, 'wish', 'wishes')}"
+        f"{plural(settings.lnl_demand_threshold, 'wish', 'wishes')} · monthly summary to {summary_to}"
     )
 
 
-def build_admin_list(kind: ShowAll, report: ProgrammeReport) -> dict[str, Any]:
+def build_admin_list(kind: ShowAll, figures: ProgrammeFigures) -> dict[str, Any]:
     if kind == ShowAll.UNMET:
         return build_list_modal(
-            "Unmet demand",
-            [f"• {escape(t.topic)} ({plural(t.wishes, 'wish', 'wishes')})" for t in report.unmet_topics],
-            intro="Open wishes on topics no available colleague teaches: ideas for a Lunch 'n' Learn.",
+            "Topics nobody teaches",
+            [
+                f"• {escape(t.topic)} ({plural(t.wishes, 'open wish', 'open wishes')})"
+                for t in figures.details.unteachable_topics
+            ],
+            intro="Open wishes on topics no active colleague teaches: ideas for a Lunch 'n' Learn.",
         )
     return build_list_modal(
-        "By department",
-        [_group_line(g) for g in report.by_department],
-        intro=f"{report.period.label}: people in the programme now, and pairs proposed in the period.",
+        "All figures",
+        [f"• *{row.label}*: {escape(with_trend(row))}" for row in figures.rows()],
+        intro=f"{figures.period.label} ({escape(span(figures))}), against {figures.period.before_label}. "
+        "docs/figures.md defines each one.",
     )
 
 
@@ -210,6 +190,7 @@ SETTINGS_BLOCKS: dict[SettingsField, BlockId] = {
     SettingsField.REMINDERS: BlockId.REMINDERS,
     SettingsField.DEMAND_THRESHOLD: BlockId.DEMAND_THRESHOLD,
     SettingsField.REPEAT_WINDOW: BlockId.REPEAT_WINDOW,
+    SettingsField.SUMMARY_TO: BlockId.SUMMARY_TO,
 }
 
 
@@ -221,6 +202,7 @@ def settings_errors(error: SettingsError) -> dict[str, str]:
 def build_settings_modal(settings: ProgrammeSettings) -> dict[str, Any]:
     days = [option(name, code) for name, code in zip(DAY_NAMES, WEEKDAYS, strict=True)]
     strict = option("Strict reverse: only pair juniors teaching seniors", "strict")
+    destinations = [option(label, value) for value, label in SUMMARY_DESTINATIONS]
     blocks: list[Block] = [
         InputBlock(
             block_id=BlockId.CHANNEL,
@@ -305,6 +287,17 @@ def build_settings_modal(settings: ProgrammeSettings) -> dict[str, Any]:
             0,
             520,
             "On any topic, unless the learner asks for that teacher by name. 0 turns it off.",
+        ),
+        InputBlock(
+            block_id=BlockId.SUMMARY_TO,
+            label=PlainTextObject(text="Monthly summary goes to"),
+            element=StaticSelectElement(
+                action_id=INPUT_ACTION,
+                options=destinations,
+                initial_option=next(
+                    (o for o in destinations if o.value == settings.summary_destination), destinations[0]
+                ),
+            ),
         ),
     ]
     return modal(callback_id=Modal.ADMIN_SETTINGS, title="Programme settings", blocks=blocks)

@@ -1,69 +1,72 @@
-"""A small horizontal grouped bar chart as SVG text: pure, no plotting library, no fonts to install.
+"""The monthly summary's chart as PNG bytes: pairs over time, and who teaches whom by career stage.
 
-The admin report's "who teaches whom by career stage" reads better as bars than as a table: the
-reverse direction (juniors teaching, seniors learning) shows at a glance. Any browser opens it.
+Drawn with matplotlib's Agg backend (no display, no GUI toolkit), imported only when a chart is
+drawn so the web process never pays for it. Pure: figures in, bytes out.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
 
-from bot.services.insights import ProgrammeReport
+from bot.services.figures import NOT_GIVEN, MonthPairs, StagePairs
+from models import CareerStage
 
-COLOURS = ("#4a90d9", "#e8833a", "#5bb381", "#b35bb3")  # colour-blind-safe enough for two series
-LABEL_WIDTH = 130
-BAR_AREA = 360
-BAR_HEIGHT = 14
-BAR_GAP = 3
-GROUP_GAP = 12
-TOP = 48
+STAGES = [stage.label.capitalize() for stage in CareerStage]
+COLOURS = {"proposed": "#9db7d5", "accepted": "#2f6db5", "established": "#e8833a"}
 
 
-def grouped_bar_chart_svg(
-    title: str, series: Sequence[str], groups: Sequence[tuple[str, Sequence[int]]]
-) -> str:
-    """One group of bars per (label, values), one bar per series, lengths to the largest value."""
-    if len(series) > len(COLOURS):
-        raise ValueError(f"at most {len(COLOURS)} series")
-    if any(len(values) != len(series) for _, values in groups):
-        raise ValueError("each group needs one value per series")
-    largest = max((value for _, values in groups for value in values), default=0) or 1
-    group_height = len(series) * (BAR_HEIGHT + BAR_GAP) + GROUP_GAP
-    width = LABEL_WIDTH + BAR_AREA + 60
-    height = TOP + len(groups) * group_height + 10
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-        f"<title>{escape(title)}</title>",
-        f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="10" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
-    ]
-    for index, name in enumerate(series):  # the legend
-        x = LABEL_WIDTH + index * 120
-        parts.append(f'<rect x="{x}" y="30" width="10" height="10" fill="{COLOURS[index]}"/>')
-        parts.append(f'<text x="{x + 14}" y="39">{escape(name)}</text>')
-    for row, (label, values) in enumerate(groups):
-        y = TOP + row * group_height
-        middle = y + len(series) * (BAR_HEIGHT + BAR_GAP) / 2 + 4
-        parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{middle:.0f}" text-anchor="end">{escape(label)}</text>')
-        for index, value in enumerate(values):
-            bar_y = y + index * (BAR_HEIGHT + BAR_GAP)
-            length = round(BAR_AREA * value / largest)
-            parts.append(
-                f'<rect class="bar" x="{LABEL_WIDTH}" y="{bar_y}" width="{length}" height="{BAR_HEIGHT}" '
-                f'fill="{COLOURS[index]}">'
-                f"<title>{escape(f'{label}, {series[index]}: {value}')}</title></rect>"
-            )
-            parts.append(f'<text x="{LABEL_WIDTH + length + 4}" y="{bar_y + BAR_HEIGHT - 3}">{value}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+def build_summary_chart(
+    months: Sequence[MonthPairs], who_teaches_whom: Sequence[StagePairs], *, title: str
+) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure  # the OO API: no pyplot global state between threads
+
+    figure = Figure(figsize=(11, 4.6), dpi=100, layout="constrained")
+    figure.suptitle(title, fontsize=13, fontweight="bold")
+    over_time, stages = figure.subplots(1, 2, width_ratios=(1.35, 1))
+    _pairs_over_time(over_time, months)
+    _who_teaches_whom(stages, who_teaches_whom)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
-def build_career_stage_chart(report: ProgrammeReport) -> str:
-    """Pairs by the learner's and the teacher's career stage: the reverse direction, drawn."""
-    return grouped_bar_chart_svg(
-        "Who learns and who teaches, by career stage (pairs proposed)",
-        ("learning", "teaching"),
-        [(group.name, (group.learning, group.teaching)) for group in report.by_career_stage],
-    )
+def _pairs_over_time(axes, months: Sequence[MonthPairs]) -> None:
+    labels = [m.month for m in months]
+    positions = range(len(months))
+    width = 0.28
+    for offset, name in ((-1, "proposed"), (0, "accepted"), (1, "established")):
+        axes.bar(
+            [p + offset * width for p in positions],
+            [getattr(m, name) for m in months],
+            width,
+            label=name if name != "established" else "established (met 3+ times)",
+            color=COLOURS[name],
+        )
+    axes.set_title("Pairs per month")
+    axes.set_xticks(list(positions), labels, rotation=45, ha="right", fontsize=8)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.legend(fontsize=8, frameon=False)
+    axes.spines[["top", "right"]].set_visible(False)
+
+
+def _who_teaches_whom(axes, pairs: Sequence[StagePairs]) -> None:
+    unknown = any(NOT_GIVEN in (p.teacher_stage, p.learner_stage) for p in pairs)
+    stages = STAGES + ([NOT_GIVEN] if unknown else [])
+    grid = [[0] * len(stages) for _ in stages]
+    for pair in pairs:
+        grid[stages.index(pair.teacher_stage)][stages.index(pair.learner_stage)] += pair.pairs
+    axes.imshow(grid, cmap="Blues")
+    axes.set_title("Who teaches whom (pairs accepted)")
+    axes.set_xticks(range(len(stages)), stages, rotation=30, ha="right", fontsize=8)
+    axes.set_yticks(range(len(stages)), stages, fontsize=8)
+    axes.set_xlabel("learner's career stage")
+    axes.set_ylabel("teacher's career stage")
+    largest = max((max(row) for row in grid), default=0)
+    for row, values in enumerate(grid):
+        for column, value in enumerate(values):
+            colour = "white" if largest and value > largest * 0.6 else "black"
+            axes.text(column, row, str(value), ha="center", va="center", color=colour, fontsize=9)

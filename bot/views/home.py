@@ -36,11 +36,12 @@ class ShowAll(enum.StrEnum):
     PAIRINGS = "pairings"
     LUNCHES = "lunches"
     UNMET = "unmet"
-    DEPARTMENTS = "departments"
+    DEPARTMENTS = "departments"  # drawn by earlier versions; now opens every figure
+    FIGURES = "figures"
 
     @property
     def for_admins(self) -> bool:
-        return self in (ShowAll.UNMET, ShowAll.DEPARTMENTS)
+        return self in (ShowAll.UNMET, ShowAll.DEPARTMENTS, ShowAll.FIGURES)
 
 
 # --- helpers shared with bot.views.admin ------------------------------------------------------

@@ -1,9 +1,22 @@
-"""The programme report in words: rates and ratings as App Home shows them, and the fixed-width text
-that the CLI and the demo print. Pure functions."""
+"""The programme's figures in words: how each value is written (App Home, the summary, the CLI all
+use these), and the fixed-width text that `python -m bot report` and the demo print. Pure functions."""
 
 from __future__ import annotations
 
-from bot.services.insights import ProgrammeReport
+from slack_sdk.models.blocks import Block, ImageBlock, PlainTextObject
+
+from bot.services.availability import WaitReason
+from bot.services.figures import ProgrammeFigures, Row, trend
+from bot.views.common import Message, context, message, section
+from bot.views.text import escape
+
+REASON_LABELS = {
+    WaitReason.NO_TEACHER: "nobody teaches the topic",
+    WaitReason.TEACHERS_BUSY: "its teachers are busy or away",
+    WaitReason.LEARNER_AWAY: "the learner is paused, snoozed or gone",
+    WaitReason.PROFILE_UNFINISHED: "the learner's profile is unfinished",
+    WaitReason.NEXT_ROUND: "waiting for the next round",
+}
 
 
 def percent(value: float | None) -> str:
@@ -14,80 +27,107 @@ def rating(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}/5"
 
 
-def render_text(report: ProgrammeReport) -> str:
-    """The report as a readable fixed-width text: what `python -m bot demo` prints at its end."""
-    span = (
-        f"{report.since:%d %b %Y} to {report.until:%d %b %Y}"
-        if report.since
-        else f"up to {report.until:%d %b %Y}"
-    )
+def days(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} days"
+
+
+def shown(kind: str, value: float | int | None) -> str:
+    """A figure's value as every reader writes it."""
+    if kind == "share":
+        return percent(value)
+    if kind == "rating":
+        return rating(value)
+    if kind == "days":
+        return days(value)
+    return "-" if value is None else str(value)
+
+
+def with_trend(row: Row) -> str:
+    """ "42 ▲ (was 37)": the value, and the period before when it differs."""
+    now, before = shown(row.kind, row.value), shown(row.kind, row.previous)
+    arrow = trend(row)
+    return f"{now} {arrow} (was {before})" if arrow else now
+
+
+def span(figures: ProgrammeFigures) -> str:
+    window = figures.current.window
+    if window.since is None:
+        return f"up to {window.until:%d %b %Y %H:%M} UTC"
+    return f"{window.since:%d %b %Y} to {window.until:%d %b %Y %H:%M} UTC"
+
+
+def render_text(figures: ProgrammeFigures) -> str:
+    """Every figure with the period before, then the lists behind them."""
+    f, d = figures.current, figures.details
     lines = [
-        f"Flipside programme report: {report.period.label.lower()} ({span})",
+        f"Flipside programme report: {figures.period.label.lower()} ({span(figures)})",
+        f"Compared with {figures.period.before_label}.",
         "",
-        _row(
-            "Participants",
-            f"{report.participants} ({report.learners_only} learning only, "
-            f"{report.teachers_only} teaching only, {report.both} both)",
-        ),
-        _row(
-            "Wishes",
-            f"{report.wishes_new} new, {report.wishes_open} open now, {report.wishes_met} met",
-        ),
-        _row(
-            "Pairs proposed",
-            f"{report.pairs_proposed} in {report.rounds} round{'s' * (report.rounds != 1)}: "
-            f"{report.pairs_accepted} accepted, {report.pairs_declined} declined, "
-            f"{report.pairs_expired} expired, {report.pairs_waiting} waiting",
-        ),
-        _row(
-            "Acceptance rate",
-            f"{percent(report.acceptance_rate)} (of {report.pairs_decided} answered or expired)",
-        ),
-        _row(
-            "Reverse pairs",
-            f"{percent(report.reverse_share)} junior teaches senior, "
-            f"{percent(report.cross_department_share)} across departments",
-        ),
-        _row(
-            "Sessions logged",
-            f"{report.sessions_logged}, average rating {rating(report.average_session_rating)}",
-        ),
-        _row(
-            "Closing feedback",
-            f"{report.closing_feedback}, average rating {rating(report.average_feedback_rating)}",
-        ),
-        _row(
-            "Lunch 'n' Learn",
-            f"{report.lunch_sessions} held, {report.lunch_attendance} attending"
-            + (
-                f" ({report.average_attendance:.1f} a session)"
-                if report.average_attendance is not None
-                else ""
-            )
-            + f", rating {rating(report.average_lunch_rating)}; {report.lunch_upcoming} coming up",
-        ),
-        "",
-        "Most requested topics",
+        f"  {'Figure':<36} {'now':>12} {'before':>12}",
     ]
+    for row in figures.rows():
+        now, before = shown(row.kind, row.value), shown(row.kind, row.previous)
+        lines.append(f"  {row.label:<36} {now:>12} {before:>12} {trend(row)}".rstrip())
     lines += [
-        f"  {_cut(t.topic, 40):<40} {t.wishes:>4} wish{'es' * (t.wishes != 1):<2}  {t.teachers:>3} can teach"
-        for t in report.top_topics
-    ] or ["  (no new wishes)"]
-    lines += ["", f"Unmet demand: {report.unmet_wishes} open wishes on topics no available colleague teaches"]
-    lines += [f"  {_cut(t.topic, 40):<40} {t.wishes:>4}" for t in report.unmet_topics[:10]]
-    if len(report.unmet_topics) > 10:
-        lines.append(f"  ... and {len(report.unmet_topics) - 10} more topics")
-    for title, groups in (("career stage", report.by_career_stage), ("department", report.by_department)):
-        lines += ["", f"By {title:<38} {'people':>6} {'learning':>9} {'teaching':>9}"]
-        lines += [
-            f"  {_cut(g.name, 40):<40} {g.people:>6} {g.learning:>9} {g.teaching:>9}" for g in groups
-        ] or ["  (nobody yet)"]
+        "",
+        f"Participants are {percent(f.participation_share)} of the {f.active_members} active members "
+        f"Flipside knows; {f.rounds} matching round{'s' * (f.rounds != 1)} ran in the period.",
+        "",
+        f"Open wishes: {f.open_wishes}, by why they are still open",
+    ]
+    lines += [f"  {REASON_LABELS[reason]:<40} {count:>5}" for reason, count in d.open_by_reason] or [
+        "  (none open)"
+    ]
+    lines += ["", "Most requested topics (open wishes / colleagues who can teach it)"]
+    lines += [_topic_line(t) for t in d.top_open_topics] or ["  (no open wishes)"]
+    lines += ["", "Newly requested in the period"]
+    lines += [_topic_line(t) for t in d.top_new_topics] or ["  (no new wishes)"]
+    if d.unteachable_topics:
+        names = ", ".join(t.topic for t in d.unteachable_topics[:10])
+        more = f" and {len(d.unteachable_topics) - 10} more" if len(d.unteachable_topics) > 10 else ""
+        lines += ["", f"Nobody teaches: {names}{more}"]
+    lines += ["", "Best-rated pairs (pulse), by topic and by department"]
+    best = [
+        f"  {g.name:<40} {rating(g.rating):>6} ({g.pairs} pairs)" for g in d.best_topics + d.best_departments
+    ]
+    lines += best or ["  (not enough pulse answers yet)"]
+    lines += ["", "Who teaches whom (pairs accepted, teacher's stage -> learner's stage)"]
+    lines += [
+        f"  {s.teacher_stage:<15} -> {s.learner_stage:<15} {s.pairs:>5}" for s in d.who_teaches_whom
+    ] or ["  (no pairs accepted)"]
     return "\n".join(lines)
 
 
-def _row(label: str, value: str) -> str:
-    return f"{label:<18}{value}"
+def _topic_line(topic) -> str:
+    return f"  {_cut(topic.topic, 40):<40} {topic.wishes:>5} / {topic.teachers}"
 
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def summary_title(figures: ProgrammeFigures) -> str:
+    since = figures.current.window.since
+    return f"Flipside in {since:%B %Y}" if since else "Flipside so far"
+
+
+def build_monthly_summary(figures: ProgrammeFigures, *, file_id: str | None) -> Message:
+    """The admins' monthly summary: the headline figures with their trend, the best-rated pairs, and
+    the chart (an image block showing the uploaded PNG)."""
+    title = summary_title(figures)
+    lines = [f"• {row.label}: {escape(with_trend(row))}" for row in figures.headline()]
+    best = figures.details.best_topics + figures.details.best_departments
+    text = f"*{title}* (against {figures.period.before_label})\n" + "\n".join(lines)
+    if best:
+        text += "\n*Best-rated pairs:* " + ", ".join(f"{escape(g.name)} {rating(g.rating)}" for g in best)
+    blocks: list[Block] = [section(text)]
+    if file_id:
+        blocks.append(
+            ImageBlock(
+                alt_text="Pairs per month, and who teaches whom by career stage",
+                slack_file={"id": file_id},
+                title=PlainTextObject(text=title),
+            )
+        )
+    blocks.append(context("Every figure is defined in Flipside's docs/figures.md. App Home has the rest."))
+    return message(f"{title}: the programme's monthly summary", blocks)

@@ -1,7 +1,7 @@
 """Learning-log canvases: one per pair (learning_logs) and the lines owed to it (learning_log_entries).
 
 Revision ID: 0014_canvas
-Revises: 0012_flow
+Revises: 0013_pulse
 Create Date: 2026-12-06 09:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0014_canvas"
-down_revision: str | None = "0012_flow"
+down_revision: str | None = "0013_pulse"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

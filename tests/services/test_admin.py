@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from bot.cli.admin import AdminCommandError, export_command, report_text, resolve_team
 from bot.config import ProgrammeDefaults
-from bot.services import admin, export, insights, outbox, profiles
+from bot.services import admin, export, figures, outbox, profiles
 from bot.services.admin import SettingsField
-from bot.services.insights import Period
+from bot.services.figures import Period
 from bot.services.programme import next_matching_round
 from bot.views.common import Message
 from models import (
@@ -186,12 +186,23 @@ def test_every_bad_field_gets_its_own_inline_error():
         (SettingsField.DEMAND_THRESHOLD, None, "The threshold must be a whole number."),
         (SettingsField.REPEAT_WINDOW, "600", "The repeat window must be between 0 and 520."),
         (SettingsField.REPEAT_WINDOW, "half a year", "The repeat window must be a whole number."),
+        (SettingsField.SUMMARY_TO, "everyone", "Pick where the monthly summary goes."),
     ],
 )
 def test_edge_values_are_refused_with_a_clear_message(field, value, message):
     with pytest.raises(admin.SettingsError, match=re.escape(message)) as raised:
         admin.parse_settings({**VALID, field: value})
     assert raised.value.errors == {field: message}
+
+
+def test_the_monthly_summary_goes_to_the_channel_only_if_there_is_one():
+    assert (
+        admin.parse_settings({**VALID, SettingsField.SUMMARY_TO: "channel"}).summary_destination == "channel"
+    )
+    assert admin.parse_settings(dict(VALID)).summary_destination == "admins"
+    message = "Pick a programme channel above, or send it to the admins."
+    with pytest.raises(admin.SettingsError, match=re.escape(message)):
+        admin.parse_settings({**VALID, SettingsField.CHANNEL: None, SettingsField.SUMMARY_TO: "channel"})
 
 
 def test_saved_settings_drive_the_next_round(session, org):
@@ -218,14 +229,14 @@ def test_reminder_minutes_skip_junk_and_repeats(session):
 
 
 def _figures(session):
-    report = insights.build_report(session, team_id="T1", period=Period.ALL_TIME, now=NOW)
+    report = figures.programme_figures(session, team_id="T1", period=Period.ALL_TIME, as_of=NOW).current
     return (
         report.participants,
         report.pairs_proposed,
         report.pairs_accepted,
-        report.sessions_logged,
-        report.average_session_rating,
-        report.lunch_attendance,
+        report.pairs_met,
+        report.pairs_established,
+        report.lunch_seats,
         report.reverse_pairs,
     )
 
@@ -335,8 +346,9 @@ def test_export_has_stable_columns_and_one_row_per_record(session, org):
     org.meeting(
         session.scalars(select(Pairing)).first(), at=days_ago(1), rating=4, note='=HYPERLINK("http://x")'
     )
-    files = export.export_csv(session, team_id="T1")
+    files = export.export_csv(session, team_id="T1", as_of=NOW)
     assert list(files) == [
+        "figures.csv",
         "pairings.csv",
         "pairing_sessions.csv",
         "lunch_sessions.csv",
@@ -388,7 +400,7 @@ def test_export_has_stable_columns_and_one_row_per_record(session, org):
 def test_export_shows_forgotten_people_anonymously(session, org):
     people = history(org)
     admin.forget_person(session, person=people["ana"], now=NOW)
-    files = export.export_csv(session, team_id="T1")
+    files = export.export_csv(session, team_id="T1", as_of=NOW)
     names = {r["teacher_name"] for r in _rows(files, "pairings.csv")}
     assert "UANA" not in files["pairings.csv"].decode() and "Former colleague" in names
 
@@ -396,8 +408,13 @@ def test_export_shows_forgotten_people_anonymously(session, org):
 def test_export_of_another_workspace_is_empty(session, org):
     history(org)
     Org(session, team="T2")
-    files = export.export_csv(session, team_id="T2")
-    assert files and all(len(data.decode("utf-8-sig").splitlines()) == 1 for data in files.values())
+    files = export.export_csv(session, team_id="T2", as_of=NOW)
+    assert all(
+        len(data.decode("utf-8-sig").splitlines()) == 1
+        for name, data in files.items()
+        if name != "figures.csv"
+    )
+    assert {row["value"] for row in _rows(files, "figures.csv")} <= {"0", ""}  # zeros, nothing to rate
 
 
 # --- CLI helpers ------------------------------------------------------------------------------
@@ -406,18 +423,27 @@ def test_export_of_another_workspace_is_empty(session, org):
 def test_export_command_writes_the_files(database, tmp_path):
     with database.transaction() as session:
         history(Org(session))
-    written = export_command(database, None, tmp_path / "out")
+    written = export_command(database, None, tmp_path / "out", as_of=NOW)
     assert sorted(p.name for p in written) == sorted(
-        ["pairings.csv", "pairing_sessions.csv", "lunch_sessions.csv", "lunch_signups.csv", "feedback.csv"]
+        [
+            "figures.csv",
+            "pairings.csv",
+            "pairing_sessions.csv",
+            "lunch_sessions.csv",
+            "lunch_signups.csv",
+            "feedback.csv",
+        ]
     )
     assert (tmp_path / "out" / "pairings.csv").read_bytes().startswith(b"\xef\xbb\xbfpairing_id,")
     with pytest.raises(AdminCommandError, match="unknown export format"):
-        export_command(database, "T1", tmp_path, format="xlsx")
+        export_command(database, "T1", tmp_path, format="xlsx", as_of=NOW)
 
 
 def test_report_text_and_team_resolution(session, org):
     history(org)
-    assert "Pairs proposed    5 in 2 rounds" in report_text(session, "T1", "all_time", NOW)
+    text = report_text(session, "T1", "all_time", NOW)
+    assert text.startswith("Flipside programme report: all time (up to 23 Nov 2026 12:00 UTC)")
+    assert ["Pairs", "proposed", "5", "1", "▲"] in [line.split() for line in text.splitlines()]
     assert resolve_team(session, None) == "T1"
     Org(session, team="T2")
     with pytest.raises(AdminCommandError, match="installed: T1, T2"):

@@ -1,16 +1,14 @@
-"""Programme figures: exact numbers on hand-built histories, periods, and SQL doing the counting."""
+"""One person's App Home picture; and `Org`, hand-built histories that the figures' tests share."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.config import ProgrammeDefaults
 from bot.services import insights, profiles
-from bot.services.insights import Period
-from bot.views.report import render_text
 from models import (
     Answer,
     CareerStage,
@@ -73,6 +71,7 @@ class Org:
                 department=department,
                 paused=paused,
                 profile_completed_at=days_ago(200) if profile else None,
+                created_at=days_ago(200),
                 deactivated_at=days_ago(1) if deactivated else None,
             )
         )
@@ -231,134 +230,6 @@ def history(org: Org) -> dict[str, Person]:
     org.lunch(dee, "Cancelled one", at=days_ago(9), status=LunchStatus.CANCELLED)
     org.lunch(dee, "Excel tricks", at=NOW + timedelta(days=3))
     return {"ana": ana, "ben": ben, "cai": cai, "dee": dee}
-
-
-def test_an_empty_programme_reports_zeros_and_no_rates(session, org):
-    report = insights.build_report(session, team_id="T1", period=Period.ALL_TIME, now=NOW)
-    assert (report.participants, report.pairs_proposed, report.lunch_sessions) == (0, 0, 0)
-    assert report.acceptance_rate is None and report.average_session_rating is None
-    assert report.by_career_stage == () and report.top_topics == ()
-    assert "Participants      0" in render_text(report)
-
-
-def test_last_four_weeks_counts_exactly_what_happened_in_them(session, org):
-    history(org)
-    r = insights.build_report(session, team_id="T1", period=Period.LAST_4_WEEKS, now=NOW)
-
-    # ben and cai learn, dee teaches, ana does both (her met wish was still open in the period)
-    assert (r.learners_only, r.teachers_only, r.both) == (2, 1, 1)
-    assert (r.wishes_new, r.wishes_open, r.wishes_met) == (3, 4, 1)
-    assert r.rounds == 1
-    assert (r.pairs_proposed, r.pairs_accepted, r.pairs_declined, r.pairs_expired, r.pairs_waiting) == (
-        4,
-        1,
-        1,
-        1,
-        1,
-    )
-    assert r.acceptance_rate == pytest.approx(1 / 3)
-    assert (r.reverse_share, r.cross_department_share) == (0.5, 1.0)
-    assert (r.sessions_logged, r.average_session_rating) == (3, 4.5)
-    assert (r.closing_feedback, r.average_feedback_rating) == (0, None)
-    assert (r.lunch_sessions, r.lunch_attendance, r.average_lunch_rating, r.lunch_upcoming) == (1, 2, 4.5, 1)
-
-
-def test_longer_periods_take_in_older_history(session, org):
-    history(org)
-    quarter = insights.build_report(session, team_id="T1", period=Period.QUARTER, now=NOW)
-    assert (quarter.pairs_proposed, quarter.pairs_accepted, quarter.rounds) == (5, 2, 2)
-    assert quarter.wishes_new == 5
-    assert (quarter.sessions_logged, quarter.average_session_rating) == (4, pytest.approx(11 / 3))
-    assert (quarter.closing_feedback, quarter.average_feedback_rating) == (1, 5.0)
-    everything = insights.build_report(session, team_id="T1", period=Period.ALL_TIME, now=NOW)
-    assert everything.since is None and everything.pairs_proposed == 5
-
-
-def test_top_topics_and_the_demand_nobody_can_meet(session, org):
-    people = history(org)
-    org.person("UEVE", department="Sales")  # takes part, teaches nothing
-    paused = org.person("UPAU", paused=True)
-    org.skill(paused, "Welding")  # a paused teacher cannot meet demand now
-    org.wish(people["ben"], "Welding", at=days_ago(2))
-    gone = org.person("UGONE", deactivated=True)
-    org.wish(gone, "Juggling", at=days_ago(2))  # demand from someone who left does not count
-
-    r = insights.build_report(session, team_id="T1", period=Period.LAST_4_WEEKS, now=NOW)
-
-    assert [(t.topic, t.wishes, t.teachers) for t in r.top_topics] == [
-        ("Canva", 1, 1),
-        ("Juggling", 1, 0),
-        ("Quantum", 1, 0),
-        ("TikTok", 1, 1),
-        ("Welding", 1, 0),
-    ]
-    assert [(t.topic, t.wishes) for t in r.unmet_topics] == [("Quantum", 2), ("Welding", 1)]
-    assert r.unmet_wishes == 3
-
-
-def test_breakdowns_by_career_stage_and_department(session, org):
-    people = history(org)
-    people["dee"].forgotten_at = NOW  # forgotten people leave the head counts, not the pair counts
-    people["dee"].career_stage, people["dee"].department = None, None
-    org.person("UNEW", stage=CareerStage.EARLY, department=" marketing", profile=True)
-    r = insights.build_report(session, team_id="T1", period=Period.LAST_4_WEEKS, now=NOW)
-
-    stages = {g.name: (g.people, g.learning, g.teaching) for g in r.by_career_stage}
-    assert stages == {
-        "Early career": (2, 0, 2),
-        "Senior": (1, 2, 0),
-        "Executive": (1, 2, 0),
-        "Not given": (0, 0, 2),
-    }
-    departments = [(g.name, g.people, g.learning, g.teaching) for g in r.by_department]
-    assert departments[0][1:] == (2, 4, 0)  # "Finance" and "finance" are one department
-    assert departments[0][0].lower() == "finance"
-    assert departments[1][1:] == (2, 0, 2) and departments[1][0].strip().lower() == "marketing"
-    assert departments[-1] == ("Not given", 0, 0, 2)
-    assert sum(g.learning for g in r.by_department) == r.pairs_proposed
-
-
-def test_figures_are_counted_by_the_database_in_a_fixed_number_of_queries(database, session, org):
-    history(org)
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        insights.build_report(session, team_id="T1", period=Period.QUARTER, now=NOW)
-        small = len(statements)
-        learners = [org.person(f"UX{i}", department=f"Dept {i % 7}") for i in range(60)]
-        for i, person in enumerate(learners):
-            org.wish(person, f"Topic {i % 9}", at=days_ago(i % 40))
-            org.pairing(person, learners[(i + 1) % 60], f"Topic {i % 9}", at=days_ago(1 + i % 30))
-        statements.clear()
-        report = insights.build_report(session, team_id="T1", period=Period.QUARTER, now=NOW)
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == small <= 20  # no query per row: the count does not grow with the data
-    assert report.pairs_proposed == 65
-    aggregates = ("group by", "count(", "sum(", "avg(")
-    assert selects and all(any(word in s.lower() for word in aggregates) for s in selects)
-
-
-def test_render_text_reads_well(session, org):
-    history(org)
-    text = render_text(insights.build_report(session, team_id="T1", period=Period.QUARTER, now=NOW))
-    assert text.startswith("Flipside programme report: last quarter (13 weeks) (24 Aug 2026 to 23 Nov 2026)")
-    assert "Acceptance rate   50% (of 4 answered or expired)" in text
-    assert "Lunch 'n' Learn   1 held, 2 attending (2.0 a session), rating 4.5/5; 1 coming up" in text
-    assert "Unmet demand: 2 open wishes" in text
-    assert "  Quantum" in text
-
-
-def test_period_parsing_falls_back_to_four_weeks():
-    assert Period.parse("quarter") is Period.QUARTER
-    assert Period.parse("nonsense") is Period.LAST_4_WEEKS
-    assert Period.parse(None, Period.ALL_TIME) is Period.ALL_TIME
-    assert Period.QUARTER.since(NOW) == NOW - timedelta(weeks=13)
 
 
 def test_person_overview_lists_what_the_home_shows(session, org):

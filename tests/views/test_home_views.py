@@ -11,17 +11,18 @@ from bot.ids import INPUT_ACTION, Action, Modal
 from bot.ids import Block as BlockId
 from bot.services import admin
 from bot.services.admin import SettingsError, SettingsField
-from bot.services.insights import (
-    GroupFigures,
-    LunchLine,
-    PairingLine,
+from bot.services.availability import WaitReason
+from bot.services.figures import (
+    Details,
+    Figures,
     Period,
-    PersonOverview,
-    ProgrammeReport,
-    SkillLine,
+    ProgrammeFigures,
+    RatedGroup,
+    StagePairs,
     TopicDemand,
-    WishLine,
+    Window,
 )
+from bot.services.insights import LunchLine, PairingLine, PersonOverview, SkillLine, WishLine
 from bot.views import admin as admin_views
 from bot.views.home import (
     ShowAll,
@@ -102,43 +103,60 @@ def programme() -> ProgrammeSettings:
         lnl_reminder_minutes="1440,15",
         lnl_demand_threshold=3,
         repeat_window_weeks=26,
+        summary_destination="channel",
     )
 
 
-def big_report(departments: int = 60, unmet: int = 40) -> ProgrammeReport:
-    return ProgrammeReport(
-        team_id="T1",
-        period=Period.QUARTER,
-        since=NOW - timedelta(weeks=13),
-        until=NOW,
-        learners_only=120,
-        teachers_only=80,
-        both=40,
+def window_figures(window: Window, scale: int) -> Figures:
+    return Figures(
+        window=window,
+        participants=240 * scale,
+        active_members=400,
+        participants_active=200 * scale,
+        learning_only=120 * scale,
+        teaching_only=80 * scale,
+        both=40 * scale,
         wishes_new=300,
-        wishes_open=250,
-        wishes_met=42,
-        rounds=13,
+        open_wishes=250 // scale,
         pairs_proposed=400,
-        pairs_accepted=300,
-        pairs_declined=50,
-        pairs_expired=30,
-        pairs_waiting=20,
+        pairs_accepted=300 * scale,
+        pairs_met=200,
+        pairs_established=120 * scale,
         reverse_pairs=260,
         cross_department_pairs=350,
-        sessions_logged=900,
-        average_session_rating=4.4,
-        closing_feedback=100,
-        average_feedback_rating=4.7,
-        lunch_sessions=12,
-        lunch_attendance=180,
-        average_lunch_rating=4.5,
-        lunch_upcoming=3,
-        top_topics=tuple(TopicDemand(f"Top {i} {NASTY}", 30 - i, i) for i in range(5)),
-        unmet_topics=tuple(TopicDemand(f"Unmet {i} " + "<" * 70, 10, 0) for i in range(unmet)),
-        unmet_wishes=10 * unmet,
-        by_career_stage=tuple(GroupFigures(stage.label, 60, 100, 100) for stage in CareerStage),
-        by_department=tuple(
-            GroupFigures(f"Department {i} " + "&" * 90, 50 - i % 50, 3, 4) for i in range(departments)
+        exchange_pairs=40,
+        median_wait_days=6.5 / scale,
+        lunch_held=12,
+        lunch_seats=180,
+        lunch_rating=4.5,
+        pulse_answers=90,
+        pulse_rating=4.2 if scale == 1 else None,
+        pulse_stopped=3,
+        rounds=13,
+    )
+
+
+def big_report(departments: int = 60, unmet: int = 40) -> ProgrammeFigures:
+    """Figures as large as a big programme's, names as long and nasty as people type them."""
+    current = Window(NOW - timedelta(days=90), NOW)
+    return ProgrammeFigures(
+        team_id="T1",
+        period=Period.DAYS_90,
+        as_of=NOW,
+        current=window_figures(current, 1),
+        previous=window_figures(Window(NOW - timedelta(days=180), current.since), 2),
+        details=Details(
+            open_by_reason=tuple((reason, 50) for reason in WaitReason),
+            top_open_topics=tuple(TopicDemand(f"Top {i} {NASTY}", 30 - i, i) for i in range(5)),
+            top_new_topics=tuple(TopicDemand(f"New {i} {NASTY}", 20 - i, i) for i in range(5)),
+            unteachable_topics=tuple(TopicDemand(f"Unmet {i} " + "<" * 70, 10, 0) for i in range(unmet)),
+            best_topics=tuple(RatedGroup(f"Topic {i} {NASTY}", 4.9 - i / 10, 5) for i in range(3)),
+            best_departments=tuple(
+                RatedGroup(f"Department {i} " + "&" * 90, 4.5, 4) for i in range(min(departments, 3))
+            ),
+            who_teaches_whom=tuple(
+                StagePairs(t.label, lrn.label, 10) for t in CareerStage for lrn in CareerStage
+            ),
         ),
     )
 
@@ -179,7 +197,7 @@ def assert_no_live_markup(view) -> None:
 def test_the_busiest_person_seen_by_an_admin_stays_inside_slack_limits():
     blocks = admin_views.build_admin_section(big_report(), programme())
     view = build_home(
-        person(), busy_overview(), next_round=NOW, admin_blocks=blocks, private_metadata={"period": "quarter"}
+        person(), busy_overview(), next_round=NOW, admin_blocks=blocks, private_metadata={"period": "90_days"}
     )
     assert_inside_slack_limits(view)
     assert_no_live_markup(view)
@@ -189,9 +207,9 @@ def test_the_busiest_person_seen_by_an_admin_stays_inside_slack_limits():
         if block["type"] == "actions"
         for element in block["elements"]
     ]
-    for expected in ("wishes", "skills", "pairings", "lunches", "unmet:quarter", "departments:quarter"):
+    for expected in ("wishes", "skills", "pairings", "lunches", "unmet:90_days", "figures:90_days"):
         assert expected in values
-    assert json.loads(view["private_metadata"]) == {"period": "quarter"}
+    assert json.loads(view["private_metadata"]) == {"period": "90_days"}
     ids = action_ids(view)
     for action in (Action.OPEN_PROFILE, Action.OPEN_WISHES, Action.OPEN_SKILLS, Action.ADMIN_PERIOD):
         assert action in ids
@@ -258,24 +276,35 @@ def test_show_all_lists_every_item_inside_the_limits(kind):
         assert "&lt;" * 300 in text  # the full note, escaped
 
 
-@pytest.mark.parametrize("kind", [ShowAll.UNMET, ShowAll.DEPARTMENTS])
-def test_admin_lists_stay_inside_the_limits_however_long(kind):
-    view = admin_views.build_admin_list(kind, big_report(departments=2000, unmet=2000))
+def test_the_list_of_topics_nobody_teaches_stays_inside_the_limits_however_long():
+    view = admin_views.build_admin_list(ShowAll.UNMET, big_report(unmet=2000))
     assert_inside_slack_limits(view)
     assert "export has everything" in all_text(view)
 
 
-def test_admin_section_shows_the_figures_and_the_period():
+@pytest.mark.parametrize("kind", [ShowAll.FIGURES, ShowAll.DEPARTMENTS])
+def test_every_figure_opens_with_its_trend(kind):
+    view = admin_views.build_admin_list(kind, big_report())
+    assert_inside_slack_limits(view)
+    text = all_text(view)
+    assert "*Exchange pairs*: 10%" in text and "*Pairs accepted*: 300 ▼ (was 600)" in text
+
+
+def test_admin_section_shows_the_headline_figures_with_their_trend_and_the_period():
     blocks = [block.to_dict() for block in admin_views.build_admin_section(big_report(), programme())]
     text = json.dumps(blocks, ensure_ascii=False)
-    assert "240: 120 learn · 80 teach · 40 both" in text
-    assert "79%" in text  # 300 accepted of 380 answered
-    assert "65% · 88% of pairs" in text
+    assert "*Participants*\\n240 ▼ (was 480)" in text
+    assert "*Open wishes*\\n250 ▲ (was 125)" in text
+    assert "*Median wait for a partner*\\n6.5 days ▲ (was 3.2 days)" in text
+    assert "*Pulse rating*\\n4.2/5" in text  # nothing to compare with: no arrow
+    assert "*Reverse pairs*\\n65%" in text
+    assert "its teachers are busy or away: 50" in text
     select = next(
         b["accessory"] for b in blocks if b.get("accessory", {}).get("action_id") == Action.ADMIN_PERIOD
     )
-    assert select["initial_option"]["value"] == "quarter"
+    assert select["initial_option"]["value"] == "90_days"
     assert "<#C0PROGRAMME>" in text and "Mondays at 09:00" in text and "strict reverse on" in text
+    assert "monthly summary to the programme channel" in text
 
 
 def test_the_settings_modal_round_trips_through_the_parser():
@@ -306,7 +335,9 @@ def test_the_settings_modal_round_trips_through_the_parser():
         BlockId.REMINDERS,
         BlockId.DEMAND_THRESHOLD,
         BlockId.REPEAT_WINDOW,
+        BlockId.SUMMARY_TO,
     }
+    assert values[BlockId.SUMMARY_TO] == "channel"
     assert set(admin_views.SETTINGS_BLOCKS) == set(SettingsField)
     assert set(admin_views.SETTINGS_BLOCKS.values()) == set(values)
     fields = {name: values[block] for name, block in admin_views.SETTINGS_BLOCKS.items()}
