@@ -344,3 +344,39 @@ def test_the_canvas_waits_for_an_introduction_that_is_retried(pair):
     with pair.db.transaction() as session:
         assert session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "intro")).one().attempts == 2
         assert session.get(Pairing, pairing_id) is not None
+
+
+def test_a_pulse_note_goes_to_the_canvas_only_when_its_author_agrees(pair):
+    _, group = introduce(pair)
+    run_job("relationship-pulse", jobs(pair, utcnow() + timedelta(days=31)))
+    pair.work_done()
+
+    def pulse_note_value(user: str) -> str:
+        for message in pair.fake.messages(pair.fake.dm_channel_for(user)):
+            for block in message.get("blocks") or []:
+                for element in block.get("elements") or []:
+                    if element.get("action_id") == Action.PULSE_NOTE:
+                        return element["value"]
+        raise AssertionError(f"no pulse question for {user}")
+
+    private = {Block.NOTE: payloads.text_input("Only for me")}
+    shared = {
+        Block.NOTE: payloads.text_input("Fridays suit us <!channel>"),
+        Block.SHARE_WITH_LOG: payloads.checkboxes("share"),
+    }
+    assert (
+        pair.submit(Modal.PULSE_NOTE, private, user="U1", private_metadata=pulse_note_value("U1")).status
+        == 200
+    )
+    assert (
+        pair.submit(Modal.PULSE_NOTE, shared, user="U2", private_metadata=pulse_note_value("U2")).status
+        == 200
+    )
+    pair.work_done(timeout=30)
+    [line] = edits(pair)
+    assert line.startswith("- Pulse note, ") and "from ![](@U2)" in line and "Fridays suit us" in line
+    assert "<!channel>" not in line and "Only for me" not in json.dumps(pair.fake.canvas_in(group))
+    # The same note sent again adds nothing.
+    pair.submit(Modal.PULSE_NOTE, shared, user="U2", private_metadata=pulse_note_value("U2"))
+    pair.work_done(timeout=30)
+    assert len(edits(pair)) == 1

@@ -33,13 +33,13 @@ from bot.db import Database
 from bot.delivery.sender import Deliverer, process_owner
 from bot.ids import Work
 from bot.logs import error_code
-from bot.services import learning_log, outbox, pairings
+from bot.services import learning_log, outbox, pairings, pulse
 from bot.services.learning_log import PAIR_REASON_PREFIX, LogWork
 from bot.services.pairings import Change, Outcome
 from bot.views import learning_log as views
 from bot.work import queue
 from bot.work.queue import Job, task
-from models import EntryStatus, LogStatus, Pairing, Wish, WishStatus, utcnow
+from models import EntryStatus, LogStatus, Pairing, Person, Wish, WishStatus, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,21 @@ def record_learned(session: Session, *, pairing_id: int, now: datetime) -> None:
     pairing = session.get(Pairing, pairing_id)
     if pairing is not None:
         queue_entry(session, pairing, views.learned_line(pairing, at=now), key="learned", now=now)
+
+
+def record_pulse_notes(session: Session, *, pairing_id: int, now: datetime) -> None:
+    """Pulse notes whose authors agreed to add them to the pair's log, each added once (a later
+    edit of an already shared note is not added again)."""
+    pairing = session.get(Pairing, pairing_id)
+    if pairing is None:
+        return
+    for shared in pulse.notes_for_learning_log(session, pairing_id=pairing_id):
+        author = session.get(Person, shared.person_id)
+        if author is None:
+            continue
+        line = views.pulse_line(author=author, note=shared.note, at=shared.answered_at)
+        key = f"pulse:{shared.person_id}:{int(shared.answered_at.timestamp())}"
+        queue_entry(session, pairing, line, key=key, now=now)
 
 
 def record_end(session: Session, pairing: Pairing, *, now: datetime) -> None:

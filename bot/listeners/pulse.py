@@ -7,7 +7,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.delivery import pulse_notices
+from bot.delivery import canvases, pulse_notices
 from bot.delivery.sender import flush_outbox
 from bot.ids import Action, Block, Modal
 from bot.listeners.support import input_value, person_transaction, tell_privately, user_of
@@ -79,6 +79,9 @@ def pulse_note_submitted(ack: Ack, body: dict, view: dict, client: WebClient, co
             share_with_log=share,
             now=utcnow(),
         )
+        question = pulse.parse_value(view.get("private_metadata"))
+        if saved and share and question:
+            canvases.record_pulse_notes(session, pairing_id=question[0], now=utcnow())
     text = PULSE_TEXT["not_found" if not saved else "note_shared" if share else "note_saved"]
     tell_privately(client, user_id=user_of(body), channel_id=None, reply=views.build_pulse_reply(text))
 
