@@ -30,8 +30,8 @@ from bot.services.admin import PartnerLeft, SettingsError, SettingsField, remind
 from bot.services.figures import Period, ProgrammeFigures, RatedGroup, Row, TopicDemand
 from bot.views.common import Message, button, context, inline_errors, message, modal, option, section
 from bot.views.home import ShowAll, build_list_modal, pack_lines
-from bot.views.report import REASON_LABELS, rating, span, with_trend
-from bot.views.text import escape, plural
+from bot.views.report import REASON_LABELS, rating, with_trend
+from bot.views.text import escape, plural, slack_date
 from models import ProgrammeSettings
 
 ADMIN_LIST_LIMIT = 5
@@ -62,6 +62,15 @@ def _rated_line(group: RatedGroup) -> str:
     return f"• {escape(group.name)}: {rating(group.rating)} ({plural(group.pairs, 'pair')})"
 
 
+def _slack_span(figures: ProgrammeFigures) -> str:
+    """The period in each reader's own time (the terminal report says UTC: views/report.span)."""
+    window = figures.current.window
+    until = slack_date(window.until)
+    if window.since is None:
+        return f"up to {until}"
+    return f"{slack_date(window.since, '{date_short}')} to {until}"
+
+
 def build_admin_section(figures: ProgrammeFigures, settings: ProgrammeSettings) -> list[Block]:
     """The headline figures of the chosen period with their trend, the lists behind them, and the
     admin's controls."""
@@ -75,7 +84,7 @@ def build_admin_section(figures: ProgrammeFigures, settings: ProgrammeSettings) 
         DividerBlock(),
         HeaderBlock(text=PlainTextObject(text="Programme admin")),
         section(
-            f"*Programme figures* ({escape(span(figures))}; ▲▼ against {figures.period.before_label})",
+            f"*Programme figures* ({_slack_span(figures)}; ▲▼ against {figures.period.before_label})",
             accessory=_period_select(figures.period),
         ),
         SectionBlock(fields=[_field(row) for row in figures.headline()]),
@@ -146,7 +155,7 @@ def build_admin_list(kind: ShowAll, figures: ProgrammeFigures) -> dict[str, Any]
     return build_list_modal(
         "All figures",
         [f"• *{row.label}*: {escape(with_trend(row))}" for row in figures.rows()],
-        intro=f"{figures.period.label} ({escape(span(figures))}), against {figures.period.before_label}. "
+        intro=f"{figures.period.label} ({_slack_span(figures)}), against {figures.period.before_label}. "
         "docs/figures.md defines each one.",
     )
 
