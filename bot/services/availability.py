@@ -20,8 +20,9 @@ from models import Pairing, PairingBlock, PairingStatus, Person, Skill, SkillLev
 
 
 class WaitReason(enum.StrEnum):
-    """Why an open wish is not being paired, in the order they are checked."""
+    """Why an open wish is still open, in the order they are checked."""
 
+    IN_PAIRING = "in_pairing"  # proposed or being learned in a pairing now (one-way or an exchange)
     PROFILE_UNFINISHED = "profile_unfinished"  # the learner has no career stage or profile yet
     LEARNER_AWAY = "learner_away"  # the learner is paused, snoozed or has left
     NO_TEACHER = "no_teacher"  # nobody else teaches the topic (or only people they blocked)
@@ -126,6 +127,18 @@ def open_wish_reasons(session: Session, *, team_id: str, now: datetime) -> dict[
         ),
     )
     busy = _open_teaching_counts(session, team_id=team_id)
+    open_pairings = (
+        Pairing.team_id == team_id,
+        Pairing.status.in_([PairingStatus.PROPOSED, PairingStatus.ACTIVE]),
+    )
+    in_pairing = {
+        wish_id
+        for pair in connection.execute(
+            select(Pairing.wish_id, Pairing.exchange_wish_id).where(*open_pairings)
+        )
+        for wish_id in pair
+        if wish_id is not None
+    }
     available = {person_id: Person.is_available(row, now) for person_id, row in people.items()}  # type: ignore[arg-type]
     free = {
         person_id
@@ -155,7 +168,9 @@ def open_wish_reasons(session: Session, *, team_id: str, now: datetime) -> dict[
     unfinished = {person_id for person_id, row in people.items() if not (row.has_profile and row.has_stage)}
     reasons: dict[int, WaitReason] = {}
     for wish_id, learner_id, topic_id in wishes:
-        if learner_id in unfinished:
+        if wish_id in in_pairing:
+            reasons[wish_id] = WaitReason.IN_PAIRING
+        elif learner_id in unfinished:
             reasons[wish_id] = WaitReason.PROFILE_UNFINISHED
         elif not available[learner_id]:
             reasons[wish_id] = WaitReason.LEARNER_AWAY

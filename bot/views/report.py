@@ -11,6 +11,7 @@ from bot.views.common import Message, context, message, section
 from bot.views.text import escape
 
 REASON_LABELS = {
+    WaitReason.IN_PAIRING: "in a pairing now (proposed or active)",
     WaitReason.NO_TEACHER: "nobody teaches the topic",
     WaitReason.TEACHERS_BUSY: "its teachers are busy or away",
     WaitReason.LEARNER_AWAY: "the learner is paused, snoozed or gone",
@@ -70,8 +71,14 @@ def render_text(figures: ProgrammeFigures) -> str:
         lines.append(f"  {row.label:<36} {now:>12} {before:>12} {trend(row)}".rstrip())
     lines += [
         "",
-        f"Participants are {percent(f.participation_share)} of the {f.active_members} active members "
-        f"Flipside knows; {f.rounds} matching round{'s' * (f.rounds != 1)} ran in the period.",
+        f"{f.participants_active} of the {f.active_members} active members Flipside knows take part "
+        f"({percent(f.participation_share)})"
+        + (
+            f"; {f.participants - f.participants_active} more took part and have since left or been forgotten"
+            if f.participants > f.participants_active
+            else ""
+        )
+        + f". {f.rounds} matching round{'s' * (f.rounds != 1)} ran in the period.",
         "",
         f"Open wishes: {f.open_wishes}, by why they are still open",
     ]

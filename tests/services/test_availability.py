@@ -101,3 +101,27 @@ def test_a_free_teacher_means_the_next_round(database):
     add_person(database, "UT", stage=CareerStage.EARLY, department="Design", teaches="Figma", now=NOW)
     with database.transaction() as session:
         assert list(open_wish_reasons(session, team_id="T1", now=NOW).values()) == [WaitReason.NEXT_ROUND]
+
+
+def test_a_wish_in_an_open_pairing_is_in_a_pairing_not_waiting(database):
+    learner = add_person(
+        database, "UL", stage=CareerStage.SENIOR, department="Finance", learns="Figma", now=NOW
+    )
+    teacher = add_person(
+        database, "UT", stage=CareerStage.EARLY, department="Design", teaches="Figma", now=NOW
+    )
+    with database.transaction() as session:
+        wish = session.scalar(select(Wish).where(Wish.person_id == learner))
+        session.add(
+            Pairing(
+                team_id="T1",
+                learner_id=learner,
+                teacher_id=teacher,
+                topic_id=wish.topic_id,
+                wish_id=wish.id,
+                status=PairingStatus.ACTIVE,
+                expires_at=NOW,
+            )
+        )
+        session.flush()
+        assert open_wish_reasons(session, team_id="T1", now=NOW) == {wish.id: WaitReason.IN_PAIRING}
