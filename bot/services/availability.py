@@ -23,6 +23,7 @@ class WaitReason(enum.StrEnum):
     """Why an open wish is still open, in the order they are checked."""
 
     IN_PAIRING = "in_pairing"  # proposed or being learned in a pairing now (one-way or an exchange)
+    LEARNING_ANOTHER = "learning_another"  # the learner is learning another topic: one at a time
     PROFILE_UNFINISHED = "profile_unfinished"  # the learner has no career stage or profile yet
     LEARNER_AWAY = "learner_away"  # the learner is paused, snoozed or has left
     NO_TEACHER = "no_teacher"  # nobody else teaches the topic (or only people they blocked)
@@ -131,14 +132,15 @@ def open_wish_reasons(session: Session, *, team_id: str, now: datetime) -> dict[
         Pairing.team_id == team_id,
         Pairing.status.in_([PairingStatus.PROPOSED, PairingStatus.ACTIVE]),
     )
-    in_pairing = {
-        wish_id
-        for pair in connection.execute(
-            select(Pairing.wish_id, Pairing.exchange_wish_id).where(*open_pairings)
+    in_pairing: set[int] = set()
+    learning: set[int] = set()  # as the round sees it: a learner, or either side of an exchange
+    for wish_id, exchange_wish_id, learner_id, teacher_id in connection.execute(
+        select(Pairing.wish_id, Pairing.exchange_wish_id, Pairing.learner_id, Pairing.teacher_id).where(
+            *open_pairings
         )
-        for wish_id in pair
-        if wish_id is not None
-    }
+    ):
+        in_pairing.update(w for w in (wish_id, exchange_wish_id) if w is not None)
+        learning.update((learner_id, teacher_id) if exchange_wish_id is not None else (learner_id,))
     available = {person_id: Person.is_available(row, now) for person_id, row in people.items()}  # type: ignore[arg-type]
     free = {
         person_id
@@ -174,6 +176,8 @@ def open_wish_reasons(session: Session, *, team_id: str, now: datetime) -> dict[
             reasons[wish_id] = WaitReason.PROFILE_UNFINISHED
         elif not available[learner_id]:
             reasons[wish_id] = WaitReason.LEARNER_AWAY
+        elif learner_id in learning:
+            reasons[wish_id] = WaitReason.LEARNING_ANOTHER
         else:
             if not others(teachers_by_topic.get(topic_id, EMPTY), learner_id):
                 reasons[wish_id] = WaitReason.NO_TEACHER

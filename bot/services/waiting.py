@@ -40,7 +40,10 @@ def newly_waiting(
     for wish in wishes:
         reason = reasons.get(wish.id)
         # In the round: nothing to say. Told already: not again (and not on a flip back and forth).
-        if reason in (None, WaitReason.NEXT_ROUND, WaitReason.IN_PAIRING) or wish.person_id in learning:
+        if (
+            reason in (None, WaitReason.NEXT_ROUND, WaitReason.IN_PAIRING, WaitReason.LEARNING_ANOTHER)
+            or wish.person_id in learning
+        ):
             continue
         if wish.told_wait_reason == reason.value:
             continue

@@ -45,6 +45,7 @@ _EXAMPLES = (
 )
 _WAIT_REASONS = {
     WaitReason.IN_PAIRING: "paired, see below",
+    WaitReason.LEARNING_ANOTHER: "one topic at a time: it comes after your current pairing",
     WaitReason.PROFILE_UNFINISHED: "finish your profile (`/mentoring profile`) so I can pair you",
     WaitReason.LEARNER_AWAY: "you're paused or snoozed, so it waits until you're back",
     WaitReason.NO_TEACHER: "nobody teaches it yet; I'll pair you once someone does",

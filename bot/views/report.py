@@ -12,6 +12,7 @@ from bot.views.text import escape
 
 REASON_LABELS = {
     WaitReason.IN_PAIRING: "in a pairing now (proposed or active)",
+    WaitReason.LEARNING_ANOTHER: "the learner is learning another topic",
     WaitReason.NO_TEACHER: "nobody teaches the topic",
     WaitReason.TEACHERS_BUSY: "its teachers are busy or away",
     WaitReason.LEARNER_AWAY: "the learner is paused, snoozed or gone",
@@ -74,7 +75,7 @@ def render_text(figures: ProgrammeFigures) -> str:
         f"{f.participants_active} of the {f.active_members} active members Flipside knows take part "
         f"({percent(f.participation_share)})"
         + (
-            f"; {f.participants - f.participants_active} more took part and have since left or been forgotten"
+            f"; {f.participants - f.participants_active} more took part and since left or were forgotten"
             if f.participants > f.participants_active
             else ""
         )

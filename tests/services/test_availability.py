@@ -125,3 +125,12 @@ def test_a_wish_in_an_open_pairing_is_in_a_pairing_not_waiting(database):
         )
         session.flush()
         assert open_wish_reasons(session, team_id="T1", now=NOW) == {wish.id: WaitReason.IN_PAIRING}
+    # A second wish waits: the learner learns one topic at a time.
+    with database.transaction() as session:
+        learner_row = session.get(Person, learner)
+        from bot.services import learning
+
+        learning.add_wishes(session, learner_row, "Rust", now=NOW)
+    with database.transaction() as session:
+        reasons = sorted(open_wish_reasons(session, team_id="T1", now=NOW).values())
+    assert reasons == sorted([WaitReason.IN_PAIRING, WaitReason.LEARNING_ANOTHER])
