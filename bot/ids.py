@@ -87,6 +87,7 @@ class Block(StrEnum):
     PAUSED = "paused"
     TOPICS = "topics"
     NOTE = "note"
+    HALVES = "halves"  # which halves of an exchange a meeting covered
     LEVEL = "level"
     REASON = "reason"
     RATING = "rating"

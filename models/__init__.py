@@ -16,6 +16,7 @@ from models.lunch import (
 from models.pairing import (
     Answer,
     MatchingRound,
+    MeetingHalves,
     Pairing,
     PairingFeedback,
     PairingMeeting,
@@ -52,6 +53,7 @@ __all__ = [
     "LunchStatus",
     "LunchSuggestion",
     "MatchingRound",
+    "MeetingHalves",
     "MonthlySummary",
     "OutboxMessage",
     "OutboxStatus",

@@ -109,6 +109,14 @@ class Pairing(Base):
         return self.teacher if person_id == self.learner_id else self.learner
 
 
+class MeetingHalves(enum.StrEnum):
+    """Which halves of a two-way exchange a meeting covered (one-way pairings leave it empty)."""
+
+    TOPIC = "topic"  # the teacher taught the learner the pairing's topic
+    EXCHANGE_TOPIC = "exchange_topic"  # the learner taught the teacher back
+    BOTH = "both"
+
+
 class PairingMeeting(Base):
     """A meeting a pair logged at a check-in ("did you meet?"): one per check-in, whoever logs it."""
 
@@ -123,6 +131,8 @@ class PairingMeeting(Base):
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     rating: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(String(1000))
+    # In an exchange, each direction's meetings are recorded: which halves this one covered.
+    halves: Mapped[MeetingHalves | None] = mapped_column(str_enum(MeetingHalves))
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.ids import Action
+from bot.ids import Action, Block, Modal
 from bot.jobs.matching import matching_round
 from bot.scheduler import job_context, run_job
 from bot.services import profiles, rounds
@@ -16,7 +16,9 @@ from bot.services.programme import latest_matching_round, next_matching_round
 from models import (
     CareerStage,
     MatchingRound,
+    MeetingHalves,
     Pairing,
+    PairingMeeting,
     PairingStatus,
     Person,
     ProgrammeSettings,
@@ -24,7 +26,9 @@ from models import (
     WishStatus,
     utcnow,
 )
+from tests import payloads
 from tests.factories import add_person, eventually
+from tests.test_pairing_flow import checkin_value
 
 
 def jobs(flipside, now):
@@ -125,6 +129,47 @@ def test_a_two_way_exchange_is_one_pairing_one_proposal_each_and_one_introductio
             select(Person.slack_user_id, Wish.status).join(Person, Person.id == Wish.person_id)
         ).all()
     assert sorted(statuses) == [("U1", WishStatus.MET), ("U2", WishStatus.MET)]
+
+
+def test_an_exchange_check_in_records_which_directions_the_meeting_covered(swap):
+    run_job("matching-round", jobs(swap, utcnow()))
+    [pairing] = pairings(swap)
+    value = f"{pairing.id}:{pairing.version}"
+    for count, user in enumerate(("U1", "U2"), start=1):
+        click(swap, Action.ACCEPT_PAIRING, user, value)
+        swap.replies(count)
+    swap.work_done()
+    run_job("pairing-followups", jobs(swap, utcnow() + timedelta(days=8)))  # the weekly check-in
+    swap.work_done()
+    met = checkin_value(swap, "U2")
+    swap.action(Action.CHECKIN_MET, met, user="U2")
+    [opened] = swap.fake.wait_for("views.open")
+    [halves] = [b for b in opened.decoded["view"]["blocks"] if b.get("block_id") == Block.HALVES]
+    options = [o["value"] for o in halves["element"]["options"]]
+    assert options == [MeetingHalves.TOPIC, MeetingHalves.EXCHANGE_TOPIC]
+    assert [o["value"] for o in halves["element"]["initial_options"]] == options  # both, unless unticked
+
+    rating = {Block.RATING: payloads.select("4")}
+    nothing = swap.submit(
+        Modal.CHECKIN, {**rating, Block.HALVES: payloads.checkboxes()}, user="U2", private_metadata=met
+    )
+    assert nothing.json() == {
+        "response_action": "errors",
+        "errors": {Block.HALVES: "Tick what you worked on: one topic or both."},
+    }
+    one_half = {**rating, Block.HALVES: payloads.checkboxes(MeetingHalves.EXCHANGE_TOPIC)}
+    assert swap.submit(Modal.CHECKIN, one_half, user="U2", private_metadata=met).status == 200
+    swap.work_done()
+    with swap.db.transaction() as session:
+        [meeting] = session.scalars(select(PairingMeeting)).all()
+        assert meeting.halves == MeetingHalves.EXCHANGE_TOPIC and meeting.rating == 4
+        taught_back = session.get(Pairing, pairing.id).exchange_topic.display_name
+    canvas_lines = [
+        call.decoded["changes"][0]["document_content"]["markdown"]
+        for call in swap.fake.calls_to("canvases.edit")
+        if call.ok
+    ]
+    assert any(f"held on **{taught_back}**" in line for line in canvas_lines)
 
 
 def test_an_exchange_counts_as_learning_and_teaching_for_both_in_the_next_round(swap):

@@ -27,6 +27,7 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -39,7 +40,7 @@ from bot.services.pairings import Change, Outcome
 from bot.views import learning_log as views
 from bot.work import queue
 from bot.work.queue import Job, task
-from models import EntryStatus, LogStatus, Pairing, Person, Wish, WishStatus, utcnow
+from models import EntryStatus, LogStatus, Pairing, PairingMeeting, Person, Wish, WishStatus, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,15 @@ def record_meeting(session: Session, change: Change, *, now: datetime) -> None:
     if change.outcome not in (Outcome.LOGGED, Outcome.ENDED) or not change.pairing or not change.person:
         return
     meetings = pairings.meetings_count(session, change.pairing)
-    line = views.meeting_line(change.pairing, logged_by=change.person, meetings=meetings, at=now)
+    halves = session.scalar(
+        select(PairingMeeting.halves)
+        .where(PairingMeeting.pairing_id == change.pairing.id)
+        .order_by(PairingMeeting.id.desc())
+        .limit(1)
+    )
+    line = views.meeting_line(
+        change.pairing, logged_by=change.person, meetings=meetings, at=now, halves=halves
+    )
     queue_entry(session, change.pairing, line, key=f"meeting:{meetings}", now=now)
 
 

@@ -167,7 +167,7 @@ def checkin_met(
     ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
 ):
     ack()
-    refusal = topic = None
+    refusal = topic = exchange_topics = None
     with person_transaction(body, context) as (session, person):
         parsed = pairings.parse_button_value(action.get("value"))
         pairing = session.get(Pairing, parsed[0]) if parsed else None
@@ -175,12 +175,18 @@ def checkin_met(
             refusal = OUTCOME_TEXT[Outcome.NOT_YOURS if pairing else Outcome.NOT_FOUND]
         else:
             topic = views.topics_text(pairing)
+            exchange_topics = (
+                (pairing.topic.display_name, pairing.exchange_topic.display_name)
+                if pairing.exchange_topic is not None
+                else None
+            )
             ghosting.answered(person, now=utcnow())
     if refusal is not None:  # replied outside the transaction: no Slack call holds the database
         _ephemeral(respond, refusal)
         return
     client.views_open(
-        trigger_id=body["trigger_id"], view=views.build_checkin_modal(action["value"], topic=topic)
+        trigger_id=body["trigger_id"],
+        view=views.build_checkin_modal(action["value"], topic=topic, exchange_topics=exchange_topics),
     )
 
 
@@ -190,6 +196,13 @@ def checkin_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
     except ValueError as error:
         ack(response_action="errors", errors={Block.RATING: str(error)})
         return
+    halves = None
+    if Block.HALVES in ((view.get("state") or {}).get("values") or {}):  # an exchange's check-in
+        try:
+            halves = pairings.meeting_halves(input_value(view, Block.HALVES) or [])
+        except ValueError as error:
+            ack(response_action="errors", errors={Block.HALVES: str(error)})
+            return
     ack()
     note = (input_value(view, Block.NOTE) or "").strip()[: pairings.NOTE_LIMIT]
     with person_transaction(body, context) as (session, person):
@@ -201,6 +214,7 @@ def checkin_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
             note=note,
             now=utcnow(),
             settings=_programme(session, person, context),
+            halves=halves,
         )
         canvases.record_meeting(session, change, now=utcnow())
         if change.outcome == Outcome.ENDED and change.pairing:

@@ -65,6 +65,7 @@ PAIRING_SESSIONS_COLUMNS = (
     "logged_by_name",
     "logged_at",
     "rating",
+    "halves",  # in an exchange: topic, exchange_topic or both; empty for a one-way pairing
 )
 LUNCH_SESSIONS_COLUMNS = (
     "lunch_id",
@@ -226,6 +227,7 @@ def _pairing_sessions(session: Session, team_id: str) -> Iterable[Sequence[Any]]
             Person.display_name,
             PairingMeeting.logged_at,
             PairingMeeting.rating,
+            PairingMeeting.halves,
         )
         .join(Pairing, Pairing.id == PairingMeeting.pairing_id)
         .join(Topic, Topic.id == Pairing.topic_id)

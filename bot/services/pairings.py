@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     Answer,
+    MeetingHalves,
     Pairing,
     PairingBlock,
     PairingFeedback,
@@ -158,8 +159,10 @@ def log_meeting(
     note: str | None,
     now: datetime,
     settings: ProgrammeSettings,
+    halves: MeetingHalves | None = None,
 ) -> Change:
-    """ "Yes, we met": record it; the pairing ends when it reaches the programme's session count."""
+    """ "Yes, we met": record it; the pairing ends when it reaches the programme's session count.
+    In an exchange `halves` records which directions the meeting covered (both, if not said)."""
     change = _load_for(session, value, person)
     pairing = change.pairing
     if pairing is None or change.outcome == Outcome.NOT_YOURS:
@@ -181,6 +184,7 @@ def log_meeting(
             logged_by_id=person.id,
             rating=rating,
             note=(note or None),
+            halves=(halves or MeetingHalves.BOTH) if pairing.exchange_topic_id is not None else None,
             logged_at=now,
         )
     )
@@ -189,6 +193,14 @@ def log_meeting(
         end(pairing, now=now, reason="sessions_done")
         return Change(Outcome.ENDED, pairing, person)
     return Change(Outcome.LOGGED, pairing, person)
+
+
+def meeting_halves(selected: list[str]) -> MeetingHalves:
+    """The halves of an exchange ticked at a check-in; at least one."""
+    chosen = {value for value in selected if value in (MeetingHalves.TOPIC, MeetingHalves.EXCHANGE_TOPIC)}
+    if not chosen:
+        raise ValueError("Tick what you worked on: one topic or both.")
+    return MeetingHalves.BOTH if len(chosen) == 2 else MeetingHalves(chosen.pop())
 
 
 def say_done(session: Session, *, value: str | None, person: Person, now: datetime) -> Change:

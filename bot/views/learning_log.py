@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.views.common import Message, context, message, section
 from bot.views.text import escape, utc_text
-from models import Pairing, Person
+from models import MeetingHalves, Pairing, Person
 
 TITLE_LIMIT = 120
 # Backslash-escaped in people's words, so what they typed stays text: no heading, link, mention,
@@ -104,8 +104,17 @@ def checkin_line(pairing: Pairing, *, at: datetime) -> str:
     return f"### Check-in, {utc_text(at)}\nWhat did you cover, and what comes next? Jot it down here."
 
 
-def meeting_line(pairing: Pairing, *, logged_by: Person, meetings: int, at: datetime) -> str:
-    return f"- Session {meetings} held, logged {utc_text(at)} by {mention(logged_by)}"
+def meeting_line(
+    pairing: Pairing, *, logged_by: Person, meetings: int, at: datetime, halves: MeetingHalves | None = None
+) -> str:
+    """`halves`: in an exchange, which directions the meeting covered."""
+    covered = ""
+    if pairing.exchange_topic is not None and halves in (MeetingHalves.TOPIC, MeetingHalves.EXCHANGE_TOPIC):
+        topic = pairing.topic if halves == MeetingHalves.TOPIC else pairing.exchange_topic
+        covered = f" on **{plain(topic.display_name)}**"
+    elif pairing.exchange_topic is not None and halves == MeetingHalves.BOTH:
+        covered = " on both topics"
+    return f"- Session {meetings} held{covered}, logged {utc_text(at)} by {mention(logged_by)}"
 
 
 def learned_line(pairing: Pairing, *, at: datetime) -> str:

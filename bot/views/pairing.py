@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
+    CheckboxesElement,
     DatePickerElement,
     HeaderBlock,
     InputBlock,
@@ -22,7 +23,7 @@ from bot.ids import Block as BlockId
 from bot.services.pairings import button_value, checkin_value
 from bot.views.common import Message, button, context, message, modal, option, section
 from bot.views.text import escape, slack_date
-from models import Pairing, PairingStatus, Person
+from models import MeetingHalves, Pairing, PairingStatus, Person
 
 STATE_LINE = {
     PairingStatus.PROPOSED: ":hourglass_flowing_sand: Waiting for answers",
@@ -226,12 +227,30 @@ def _note_input(label: str, *, optional: bool = True) -> InputBlock:
     )
 
 
-def build_checkin_modal(pairing_value: str, *, topic: str) -> dict[str, Any]:
+def build_checkin_modal(
+    pairing_value: str, *, topic: str, exchange_topics: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """`exchange_topics` (the pairing's topic, the one taught back): each direction's meeting is
+    recorded, so the pair ticks which halves they worked on (both, unless they untick one)."""
+    halves: list[Block] = []
+    if exchange_topics is not None:
+        choices = [
+            option(exchange_topics[0][:75], MeetingHalves.TOPIC),
+            option(exchange_topics[1][:75], MeetingHalves.EXCHANGE_TOPIC),
+        ]
+        halves.append(
+            InputBlock(
+                block_id=BlockId.HALVES,
+                label=PlainTextObject(text="What did you work on?"),
+                element=CheckboxesElement(action_id=INPUT_ACTION, options=choices, initial_options=choices),
+            )
+        )
     return modal(
         callback_id=Modal.CHECKIN,
         title="How did it go?",
         blocks=[
             section(f"Great that you met about *{escape(topic)}*!"),
+            *halves,
             _rating_input("How was it?"),
             _note_input("Anything to share? (optional)"),
         ],

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.ids import Block
 from bot.views import pairing as views
 from models import Answer, CareerStage, Pairing, PairingStatus, Person, Topic
 
@@ -107,3 +108,11 @@ def test_modals_fit_slacks_limits():
         views.build_blocklist_modal(["U1"]),
     ):
         assert len(view["title"]["text"]) <= 24 and len(view["blocks"]) <= 100
+
+
+def test_only_an_exchange_check_in_asks_which_halves_were_covered():
+    one_way = views.build_checkin_modal("1:2", topic="Excel")
+    assert all(block.get("block_id") != Block.HALVES for block in one_way["blocks"])
+    exchange = views.build_checkin_modal("1:2", topic="Excel and Figma", exchange_topics=("Excel", "Figma"))
+    [halves] = [block for block in exchange["blocks"] if block.get("block_id") == Block.HALVES]
+    assert [o["text"]["text"] for o in halves["element"]["options"]] == ["Excel", "Figma"]
