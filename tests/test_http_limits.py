@@ -89,7 +89,9 @@ def test_the_http_server_answers_413_to_a_20_mb_declaration_over_the_wire(flipsi
     )
     tracemalloc.start()
     try:
-        answer = raw_request(flipside.http.url, head, b"a" * 65536)
+        # The head alone: body bytes the server never reads would make its close a TCP reset, which
+        # may discard the 413 before this client reads it (a flaky test, not a server fault).
+        answer = raw_request(flipside.http.url, head)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
