@@ -19,6 +19,7 @@ from bot.services.next_offer import NextOffer, Step
 from bot.services.pairings import Change, Outcome
 from bot.services.rounds import RoundSummary
 from bot.views import flow as views
+from bot.views import pairing as pairing_views
 from bot.views.common import Message
 from models import Pairing, Person
 
@@ -128,7 +129,7 @@ def ask_to_stay_in(session: Session, person: Person, *, because: str, now: datet
         key=f"person:{person.id}:stay-in:{int(asked_at.timestamp())}",
         kind="keep_in",
         to=person.slack_user_id,
-        message=views.build_stay_in_ask(because=views.GHOST_REASONS[because]),
+        message=pairing_views.build_keep_in_ask(because=views.GHOST_REASONS[because]),
         now=now,
     )
 

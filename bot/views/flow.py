@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from slack_sdk.models.blocks import ActionsBlock
-
-from bot.ids import Action
-from bot.views.common import Message, button, message, section
+from bot.views.common import Message, message, section
 from bot.views.text import escape, slack_date
 
 
@@ -69,27 +66,6 @@ def build_waiting_notice(waiting: list[tuple[str, str]]) -> Message:
     head = ":mag: Not every wish of yours could enter this week's matching round:"
     text = "\n".join([head, *lines])
     return message(text, [section(text)])
-
-
-def build_stay_in_ask(*, because: str) -> Message:
-    """The same three choices as after three unanswered proposals (bot.views.pairing)."""
-    text = (
-        f"{because} No problem at all. Should I keep you in the programme? "
-        "If I don't hear from you within a week, I'll pause you."
-    )
-    return message(
-        "Should I keep you in Flipside?",
-        [
-            section(text),
-            ActionsBlock(
-                elements=[
-                    button("Keep me in", Action.KEEP_ME_IN, style="primary"),
-                    button("Ask me in a month", Action.ASK_ME_LATER),
-                    button("Take me out", Action.TAKE_ME_OUT),
-                ]
-            ),
-        ],
-    )
 
 
 GHOST_REASONS = {

@@ -317,13 +317,21 @@ def build_unmatched(*, topic: str, why: str) -> Message:
     return message(f"No match for {escape(topic)} this week", [section(text)])
 
 
-def build_keep_in_ask() -> Message:
-    text = (
-        "I've sent you a few proposals lately that went unanswered; no problem at all. "
-        "Should I keep proposing pairings?"
-    )
+def build_keep_in_ask(*, because: str | None = None) -> Message:
+    """ "Should I keep you in?": after three unanswered proposals, or, with `because`, after an
+    ignored introduction or unanswered check-ins (bot.services.ghosting), when no answer within a
+    week pauses the person."""
+    if because is None:
+        title = "Should I keep proposing pairings?"
+        text = f"I've sent you a few proposals lately that went unanswered; no problem at all. {title}"
+    else:
+        title = "Should I keep you in Flipside?"
+        text = (
+            f"{because} No problem at all. Should I keep you in the programme? "
+            "If I don't hear from you within a week, I'll pause you."
+        )
     return message(
-        "Should I keep proposing pairings?",
+        title,
         [
             section(text),
             ActionsBlock(

@@ -12,6 +12,7 @@ from bot.services.learning import AddOutcome, RequestOutcome, TeacherRequest, Wi
 from bot.services.topics import ResolvedTopic
 from bot.views import flow
 from bot.views import learning as views
+from bot.views.pairing import build_keep_in_ask
 from models import Person, SkillLevel, Topic, Wish
 
 HOSTILE = "<!channel> Eve & <@U999> @here"
@@ -85,7 +86,7 @@ def test_flow_messages_name_no_score_and_escape_topics():
         flow.build_no_teacher_now_note(topic=HOSTILE, next_round=NOW),
         flow.build_partner_left(topic=HOSTILE, was_teacher=True, found_next=True),
         flow.build_waiting_notice([(HOSTILE, reason) for reason in flow.WAIT_TEXT]),
-        flow.build_stay_in_ask(because=flow.GHOST_REASONS["intro"]),
+        build_keep_in_ask(because=flow.GHOST_REASONS["intro"]),
     ):
         text = json.dumps(message.blocks)
         assert "<!channel>" not in text and "score" not in text.lower()
