@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, or_, select
+from sqlalchemy import Connection, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from models import Pairing, PairingBlock, PairingStatus, Person, Skill, SkillLevel, Wish, WishStatus
@@ -54,15 +54,25 @@ def _blocked_with(session: Session, *, team_id: str, person_id: int) -> set[int]
 def _open_teaching_counts(
     session: Session, *, team_id: str, teacher_ids: Iterable[int] | None = None
 ) -> Counter[int]:
-    open_ = (Pairing.team_id == team_id, Pairing.status.in_([PairingStatus.PROPOSED, PairingStatus.ACTIVE]))
-    query = select(Pairing.teacher_id).where(*open_)
-    # In a two-way exchange the learner teaches too.
-    exchange_query = select(Pairing.learner_id).where(*open_, Pairing.exchange_topic_id.is_not(None))
+    """Open (proposed or active) pairings each person teaches in: in a two-way exchange the
+    learner teaches too. One query."""
+    query = select(Pairing.teacher_id, Pairing.learner_id, Pairing.exchange_topic_id).where(
+        Pairing.team_id == team_id, Pairing.status.in_([PairingStatus.PROPOSED, PairingStatus.ACTIVE])
+    )
     if teacher_ids is not None:
         ids = list(teacher_ids)
-        query = query.where(Pairing.teacher_id.in_(ids))
-        exchange_query = exchange_query.where(Pairing.learner_id.in_(ids))
-    return Counter([*session.scalars(query), *session.scalars(exchange_query)])
+        query = query.where(
+            or_(
+                Pairing.teacher_id.in_(ids),
+                and_(Pairing.learner_id.in_(ids), Pairing.exchange_topic_id.is_not(None)),
+            )
+        )
+    counts: Counter[int] = Counter()
+    for teacher_id, learner_id, exchange_topic_id in session.execute(query):
+        counts[teacher_id] += 1
+        if exchange_topic_id is not None:
+            counts[learner_id] += 1
+    return counts
 
 
 def teachers_for(
@@ -71,19 +81,30 @@ def teachers_for(
     """Colleagues who could teach `learner` this topic now: available (not paused, snoozed, gone,
     and with a finished profile), not blocked either way, not the learner, with free capacity.
     Best first: the highest skill level, then the most free capacity, then the name."""
+    # Person.is_available's test in SQL too, so only people who could teach now are loaded (every
+    # /teachme reply asks this for each new topic); the level alone, not the Skill with its topic.
     skills = session.execute(
-        select(Skill, Person)
+        select(Skill.level, Person)
         .join(Person, Person.id == Skill.person_id)
-        .where(Skill.team_id == learner.team_id, Skill.topic_id == topic_id, Skill.person_id != learner.id)
+        .where(
+            Skill.team_id == learner.team_id,
+            Skill.topic_id == topic_id,
+            Skill.person_id != learner.id,
+            Person.paused.is_(False),
+            Person.deactivated_at.is_(None),
+            Person.forgotten_at.is_(None),
+            Person.profile_completed_at.is_not(None),
+            or_(Person.snoozed_until.is_(None), Person.snoozed_until <= now),
+        )
     ).all()
     blocked = _blocked_with(session, team_id=learner.team_id, person_id=learner.id)
     candidates = [
-        (skill, person) for skill, person in skills if person.id not in blocked and person.is_available(now)
+        (level, person) for level, person in skills if person.id not in blocked and person.is_available(now)
     ]
     busy = _open_teaching_counts(session, team_id=learner.team_id, teacher_ids=[p.id for _, p in candidates])
     options = [
-        TeacherOption(person, skill.level, person.capacity - busy[person.id])
-        for skill, person in candidates
+        TeacherOption(person, level, person.capacity - busy[person.id])
+        for level, person in candidates
         if person.capacity - busy[person.id] > 0
     ]
     options.sort(key=lambda o: (-o.level.rank, -o.free_slots, o.person.display_name.casefold(), o.person.id))
