@@ -86,16 +86,22 @@ def record_topics(
                     needs_profile=not person.has_profile,
                 )
             else:
-                message = learning_views.build_teachme_reply(
-                    outcome,
-                    teachers=learning.teacher_counts(session, person, outcome.topics),
-                    next_round=next_round,
-                    needs_profile=not person.has_profile,
-                    suggestions=learning.suggested_teachers(session, person, outcome.topics, now=now),
-                )
+                message = None  # drawn after the commit, with who could teach each topic
+                teachers = learning.teacher_counts(session, person, outcome.topics)
             needs_sync = profiles.needs_slack_sync(person, now=now)
             redraw_home = person.home_opened_at is not None  # see publish_home(only_if_opened=True)
         settle_in(session, context)  # the task's row goes with what it stored: never applied twice
+    if message is None:
+        # A read, after the commit: on SQLite no other writer waits while it runs.
+        with db.read_only() as reader:
+            suggestions = learning.suggested_teachers(reader, person, outcome.topics, now=now)
+        message = learning_views.build_teachme_reply(
+            outcome,
+            teachers=teachers,
+            next_round=next_round,
+            needs_profile=not person.has_profile,
+            suggestions=suggestions,
+        )
     if profile_modal is not None:
         try_slack(client.views_open, trigger_id=profile_trigger_id, view=profile_modal)
     reply(message)
