@@ -267,6 +267,17 @@ def test_run_round_now_asks_first_then_proposes(programme):
     assert {"U1", "U2"} <= posted_to  # both proposals went out with the click, not a minute later
 
 
+def test_a_round_run_from_app_home_tells_why_a_wish_waits_as_the_weekly_one_does(programme):
+    add_person(programme.db, "U3", stage=CareerStage.SENIOR, department="Ops", learns="Origami")
+    with programme.db.transaction() as session:  # paused: not in the round, so the round says nothing
+        session.scalar(select(Person).where(Person.slack_user_id == "U3")).paused = True
+    assert programme.submit(Modal.ADMIN_RUN_CONFIRM, {}, user="UADMIN").status == 200
+    eventually(lambda: any("Round run: 1 pair proposed" in t for t in dms_to(programme, "UADMIN")))
+    programme.work_done()
+    [why] = [t for t in dms_to(programme, "U3") if "Origami" in t]
+    assert "you are paused or snoozed" in why
+
+
 def test_a_confirmed_round_is_run_by_the_worker_not_on_the_web_side(settings, database, fake_slack):
     from bot.runtime import build_worker
     from models import PendingWork
