@@ -91,7 +91,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_match(args: argparse.Namespace) -> int:
     from bot.cli.admin import AdminCommandError, check_team
-    from bot.delivery import flow_notices
     from bot.delivery import pairing_notices as notices
     from bot.services import rounds, workspaces
 
@@ -118,7 +117,6 @@ def cmd_match(args: argparse.Namespace) -> int:
             summary = notices.run_round_and_notify(
                 session, team_id=team_id, defaults=settings.programme, now=now
             )
-            flow_notices.after_round(session, summary, team_id=team_id, now=now)  # why wishes wait
         if summary.created:
             print(f"{team_id} {summary.round_key}: {len(summary.pairings)} pairs proposed; DMs queued")
         else:

@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 
 from bot.config import ProgrammeDefaults
 from bot.delivery import pairing_notices
-from bot.services import ghosting, next_offer, outbox, waiting
+from bot.services import ghosting, next_offer, outbox
 from bot.services.next_offer import NextOffer, Step
 from bot.services.pairings import Change, Outcome
-from bot.services.rounds import RoundSummary
 from bot.views import flow as views
 from bot.views import pairing as pairing_views
 from bot.views.common import Message
@@ -88,35 +87,6 @@ def after_expiry(session: Session, pairing: Pairing, *, defaults: ProgrammeDefau
     """An expired proposal whose teacher never answered: the next teacher at once."""
     offer = next_offer.after_ended(session, ended=pairing, defaults=defaults, now=now)
     tell_next_offer(session, offer, now=now)
-
-
-def after_round(session: Session, summary: RoundSummary, *, team_id: str, now: datetime) -> int:
-    """No wish silently ignored: once a round has run, whoever did not enter it hears why."""
-    if not summary.created:  # a re-run, or another process ran it: that one told them
-        return 0
-    told = [(wish.id, reason.value) for wish, reason in summary.unmatched]
-    return tell_why_waiting(session, team_id=team_id, now=now, already_told=told)
-
-
-def tell_why_waiting(session: Session, *, team_id: str, now: datetime, already_told) -> int:
-    """After the round: everyone with a wish that newly waits (and was not told by the round)
-    gets one DM saying why and what to do. Returns how many people were told."""
-    told = 0
-    for person, wishes in waiting.newly_waiting(session, team_id=team_id, now=now, already_told=already_told):
-        reasons = ",".join(f"{wish.id}-{reason.value}" for wish, reason in wishes)
-        _send(
-            session,
-            team_id=team_id,
-            key=f"person:{person.id}:waiting:{reasons}",
-            kind="wish_waiting",
-            to=person.slack_user_id,
-            message=views.build_waiting_notice(
-                [(wish.topic.display_name, reason.value) for wish, reason in wishes]
-            ),
-            now=now,
-        )
-        told += 1
-    return told
 
 
 def ask_to_stay_in(session: Session, person: Person, *, because: str, now: datetime) -> None:

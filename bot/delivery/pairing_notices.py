@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from bot.config import ProgrammeDefaults
 from bot.delivery import canvases
-from bot.services import outbox, rounds
+from bot.services import outbox, rounds, waiting
 from bot.services.matching import UnmatchedReason
 from bot.services.pairings import Change, Outcome, suggest_meeting_times
+from bot.views import flow as flow_views
 from bot.views import pairing as views
 from models import Pairing, Person, Wish
 
@@ -195,4 +196,25 @@ def run_round_and_notify(
         enqueue_proposal(session, pairing, now=now)
     for wish, reason in summary.unmatched:
         enqueue_unmatched(session, wish, reason=reason, person=session.get(Person, wish.person_id), now=now)
+    if summary.created:  # a re-run, or another process ran it: that one told them
+        told = [(wish.id, reason.value) for wish, reason in summary.unmatched]
+        tell_why_waiting(session, team_id=team_id, now=now, already_told=told)
     return summary
+
+
+def tell_why_waiting(session: Session, *, team_id: str, now: datetime, already_told) -> None:
+    """No wish silently ignored: after a round, everyone with a wish that newly waits (and was not
+    told by the round's own "not this week") gets one DM saying why and what to do."""
+    for person, wishes in waiting.newly_waiting(session, team_id=team_id, now=now, already_told=already_told):
+        reasons = ",".join(f"{wish.id}-{reason.value}" for wish, reason in wishes)
+        _send(
+            session,
+            team_id,
+            key=f"person:{person.id}:waiting:{reasons}",
+            kind="wish_waiting",
+            recipient=person.slack_user_id,
+            message=flow_views.build_waiting_notice(
+                [(wish.topic.display_name, reason.value) for wish, reason in wishes]
+            ),
+            now=now,
+        )

@@ -26,7 +26,6 @@ def matching_round(ctx: JobContext) -> dict[str, Any]:
             summary = notices.run_round_and_notify(
                 session, team_id=team_id, defaults=ctx.settings.programme, now=now, round_key=key
             )
-            flow_notices.after_round(session, summary, team_id=team_id, now=now)
         ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())
         return f"{summary.round_key}: {len(summary.pairings)} pairs" if summary.created else "already ran"
 
@@ -41,7 +40,6 @@ def run_this_weeks_round_now(ctx: JobContext) -> dict[str, Any]:
             summary = notices.run_round_and_notify(
                 session, team_id=team_id, defaults=ctx.settings.programme, now=ctx.now()
             )
-            flow_notices.after_round(session, summary, team_id=team_id, now=ctx.now())
         ctx.deliverer.deliver_due(team_id=team_id, now=ctx.now())
         return (
             f"{summary.round_key}: {len(summary.pairings)} pairs"

@@ -18,7 +18,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.db import Database
-from bot.delivery import flow_notices
 from bot.delivery import pairing_notices as notices
 from bot.delivery.forgetting import forget_person
 from bot.delivery.sender import Deliverer
@@ -184,7 +183,6 @@ def run_round_now(job: Job) -> None:
         summary = notices.run_round_and_notify(
             session, team_id=team_id, defaults=settings.programme, now=utcnow(), manual=True
         )
-        flow_notices.after_round(session, summary, team_id=team_id, now=utcnow())  # why wishes wait
         text = (
             f":white_check_mark: Round run: {plural(len(summary.pairings), 'pair')} proposed, "
             f"{plural(summary.unmatched_wishes, 'wish', 'wishes')} left unmatched. "
