@@ -17,10 +17,11 @@ from bot.services.assistant import (
     WeekAnswer,
 )
 from bot.services.assistant_intents import Intent
-from bot.services.availability import TeacherOption, WaitReason
+from bot.services.availability import TeacherOption
 from bot.services.insights import PairingLine
 from bot.services.lunch.seats import MySeat
 from bot.views.common import Message, button, context, message, section
+from bot.views.flow import WAIT_TEXT
 from bot.views.home import pack_lines
 from bot.views.lunch import title_of, when, where
 from bot.views.text import escape, plural, slack_date, truncate
@@ -43,15 +44,6 @@ _EXAMPLES = (
     "• _What's on this week?_ (Lunch 'n' Learns you can join)\n"
     "• _What could I teach?_ (topics colleagues want to learn)"
 )
-_WAIT_REASONS = {
-    WaitReason.IN_PAIRING: "paired, see below",
-    WaitReason.LEARNING_ANOTHER: "one topic at a time: it comes after your current pairing",
-    WaitReason.PROFILE_UNFINISHED: "finish your profile (`/mentoring profile`) so I can pair you",
-    WaitReason.LEARNER_AWAY: "you're paused or snoozed, so it waits until you're back",
-    WaitReason.NO_TEACHER: "nobody teaches it yet; I'll pair you once someone does",
-    WaitReason.TEACHERS_BUSY: "its teachers are away or fully booked right now",
-    WaitReason.NEXT_ROUND: "someone could teach it: it's in the next round",
-}
 
 
 def build_welcome() -> Message:
@@ -148,7 +140,7 @@ def build_learning(answer: LearningAnswer) -> Message:
         paired = {pairing.topic for pairing in overview.pairings if pairing.learning}
         for wish in overview.wishes:
             reason = answer.waiting.get(wish.topic)
-            why = _WAIT_REASONS[reason] if reason else ("paired, see below" if wish.topic in paired else "")
+            why = WAIT_TEXT[reason] if reason else ("paired, see below" if wish.topic in paired else "")
             lines.append(f"• {_topic(wish.topic)}" + (f": {why}" if why else ""))
         blocks += [section(chunk) for chunk in pack_lines(lines)]
     else:

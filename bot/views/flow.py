@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.services.availability import WaitReason
 from bot.views.common import Message, message, section
 from bot.views.text import escape, slack_date
 
@@ -51,12 +52,16 @@ def build_partner_left(*, topic: str, was_teacher: bool, found_next: bool) -> Me
     return message(text, [section(text)])
 
 
-# Why a wish waits, with what to do about it (keys: availability.WaitReason values).
+# Why a wish waits, told to its owner with what to do about it: the waiting notice and the
+# assistant's "what am I learning?" both read this.
 WAIT_TEXT = {
-    "profile_unfinished": "finish your profile (`/mentoring profile`) so I can pair you",
-    "learner_away": "you are paused or snoozed; `/mentoring resume` brings you back",
-    "no_teacher": "nobody teaches it yet; ask a colleague to add it with `/canteach`",
-    "teachers_busy": "everyone who teaches it is busy for now; I'll keep trying every week",
+    WaitReason.IN_PAIRING: "paired, see below",
+    WaitReason.LEARNING_ANOTHER: "one topic at a time: it comes after your current pairing",
+    WaitReason.PROFILE_UNFINISHED: "finish your profile (`/mentoring profile`) so I can pair you",
+    WaitReason.LEARNER_AWAY: "you are paused or snoozed; `/mentoring resume` brings you back",
+    WaitReason.NO_TEACHER: "nobody teaches it yet; ask a colleague to add it with `/canteach`",
+    WaitReason.TEACHERS_BUSY: "everyone who teaches it is busy for now; I'll keep trying every week",
+    WaitReason.NEXT_ROUND: "someone could teach it: it's in the next round",
 }
 
 
